@@ -1,0 +1,57 @@
+# Quick start: `make run` (serve this machine's node info on :11559) and `make test` (everything).
+# Both install the Debian packages they need first (scripts/setup.sh; root on a fresh machine).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+PYTHON ?= /usr/bin/python3
+FUZZ_SECONDS ?= 60
+LISTEN ?= :11559
+PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
+
+.PHONY: all setup build run test check test-unit test-integration test-asan test-tsan \
+        format format-check clean
+
+all: build
+
+setup:
+	scripts/setup.sh build
+
+build: setup
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+run: build
+	build/bin/node-agent --listen-address $(LISTEN)
+
+# Everything CI runs. Each suite is its own target so it can be run alone.
+test:
+	scripts/setup.sh test
+	$(MAKE) build
+	$(MAKE) format-check test-unit test-integration
+	$(MAKE) test-asan test-tsan
+	@echo "make test: all suites passed"
+
+# The quick loop while developing: release unit + integration tests.
+check: build test-unit test-integration
+
+test-unit:
+	ctest --preset release -j $(JOBS)
+
+test-integration:
+	NODEAGENT_BIN=$(CURDIR)/build/bin $(PYTEST) tests/integration
+
+# Sanitizer builds run the unit and integration suites again.
+test-asan test-tsan: test-%:
+	cmake --preset $* >/dev/null
+	cmake --build --preset $* -j $(JOBS)
+	ctest --preset $* -j $(JOBS)
+	NODEAGENT_BIN=$(CURDIR)/build/$*/bin NODEAGENT_SANITIZER=$* $(PYTEST) tests/integration
+
+SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	clang-format --dry-run --Werror $(SOURCES)
+
+clean:
+	rm -rf build
