@@ -1,0 +1,285 @@
+"""The real node-agent binary on loopback: formats, routes, errors, signals."""
+import http.client
+import json
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import jsonschema
+import pytest
+
+from conftest import REPO, SLOW, binary, raw_request
+
+SEED_LINE = re.compile(
+    r"^(?P<node>\S+) uptime: (?:\d+h)?(?:\d+m)?\d+s, "
+    r"load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d, active/total threads: \d+/\d+\n$")
+
+
+def get(addr, path, headers=None, method="GET", timeout=5):
+    conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout * SLOW)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def start_agent(start, *args, node="test-node", env=None):
+    full_env = {"NODE_NAME": node} if node is not None else {}
+    full_env.update(env or {})
+    agent = start([binary("node-agent"), "--listen-address", "127.0.0.1:0", *args], env=full_env)
+    return agent, agent.listening()
+
+
+def wait_ready(addr, timeout=10):
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        if get(addr, "/readyz")[0] == 200:
+            return
+        time.sleep(0.05)
+    pytest.fail("agent never became ready")
+
+
+def fake_host(tmp_path, uptime="21490.99 40000.00\n", loadavg="1.62 1.83 2.25 2/3479 12345\n"):
+    """A procfs root with a known uptime and loadavg plus this machine's other files."""
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    (proc / "uptime").write_text(uptime)
+    (proc / "loadavg").write_text(loadavg)
+    for name in ("stat", "meminfo"):
+        (proc / name).write_text(pathlib.Path("/proc", name).read_text())
+    (tmp_path / "sys").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def agent(start):
+    agent, addr = start_agent(start, "--interval", "200ms")
+    wait_ready(addr)
+    return addr
+
+
+def test_root_answers_the_seed_line(agent):
+    status, headers, body = get(agent, "/")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain")
+    match = SEED_LINE.match(body.decode())
+    assert match, body
+    assert match["node"] == "test-node"
+
+
+def test_seed_line_is_exact_for_a_known_host(start, tmp_path):
+    root = fake_host(tmp_path)
+    agent, addr = start_agent(start, "--procfs", str(root / "proc"), "--sysfs", str(root / "sys"),
+                              node="kind-worker")
+    wait_ready(addr)
+    assert get(addr, "/")[2] == (b"kind-worker uptime: 5h58m10s, load average: 1.62, 1.83, 2.25, "
+                                 b"active/total threads: 2/3479\n")
+
+
+def test_node_name_falls_back_to_the_hostname(start):
+    agent, addr = start_agent(start, node=None)
+    wait_ready(addr)
+    assert SEED_LINE.match(get(addr, "/")[2].decode())["node"] == socket.gethostname()
+
+
+def test_v1_node_validates_against_the_documented_schema(agent):
+    schema = json.loads((REPO / "docs" / "node.schema.json").read_text())
+    status, headers, body = get(agent, "/v1/node")
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    doc = json.loads(body)
+    jsonschema.validate(doc, schema)
+    assert doc["node"] == "test-node"
+
+
+def test_root_serves_json_when_accept_prefers_it(agent):
+    for accept in ("application/json", "application/json, text/plain;q=0.5"):
+        status, headers, body = get(agent, "/", {"Accept": accept})
+        assert headers["Content-Type"].startswith("application/json"), accept
+        assert json.loads(body)["node"] == "test-node"
+    for accept in ("*/*", "text/plain", "text/html,application/xhtml+xml,*/*;q=0.8",
+                   "application/json;q=0.5, text/plain"):
+        assert get(agent, "/", {"Accept": accept})[1]["Content-Type"].startswith("text/plain")
+
+
+def test_watch_streams_server_sent_events(agent):
+    sock = socket.create_connection(agent, timeout=10 * SLOW)
+    with sock:
+        sock.sendall(b"GET /v1/node/watch HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while data.count(b"\n\n") < 3:  # the headers, then two events
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+    head, _, stream = data.partition(b"\r\n\r\n")
+    assert b"200" in head.split(b"\r\n")[0]
+    assert b"content-type: text/event-stream" in head.lower()
+    events = [e for e in stream.split(b"\n\n") if b"data:" in e]
+    assert len(events) >= 2
+    samples = [json.loads(next(l for l in e.split(b"\n") if l.startswith(b"data:"))[5:])
+               for e in events[:2]]
+    assert all(s["node"] == "test-node" for s in samples)
+
+
+def test_metrics_pass_promtool(agent):
+    status, headers, body = get(agent, "/metrics")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = body.decode()
+    for name in ("node_load1", "node_boot_time_seconds", "node_cpu_seconds_total",
+                 "node_memory_MemAvailable_bytes", "node_procs_running",
+                 "nodeagent_http_requests_total", "process_resident_memory_bytes"):
+        assert re.search(rf"^{name}[{{ ]", text, re.M), name
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: scripts/setup.sh test installs the prometheus package"
+    check = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_prometheus_scrapes_the_agent(agent, start, tmp_path):
+    with socket.socket() as s:  # Prometheus cannot report a port 0 choice; take a free one.
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n"
+        f"  - job_name: node-agent\n    static_configs: [{{targets: ['127.0.0.1:{agent[1]}']}}]\n")
+    prometheus = start([shutil.which("prometheus"), f"--config.file={tmp_path}/prometheus.yml",
+                        f"--storage.tsdb.path={tmp_path}/data", f"--web.listen-address=127.0.0.1:{port}"])
+    prometheus.wait_for_line(r"Server is ready to receive web requests", timeout=60)
+    deadline = time.monotonic() + 60 * SLOW
+    result = []
+    while time.monotonic() < deadline and not result:
+        try:
+            _, _, body = get(("127.0.0.1", port), '/api/v1/query?query=node_load1{job="node-agent"}')
+            result = json.loads(body)["data"]["result"]
+        except (OSError, KeyError, ValueError):
+            pass
+        time.sleep(0.2)
+    assert result, "Prometheus never returned node_load1 scraped from the agent"
+    assert float(result[0]["value"][1]) >= 0
+
+
+def test_health_and_readiness(agent):
+    assert get(agent, "/healthz")[0] == 200
+    assert get(agent, "/readyz")[0] == 200
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("GET", "/nope", 404),
+    ("GET", "/v1/node/extra", 404),
+    ("POST", "/", 405),
+    ("DELETE", "/v1/node", 405),
+    ("PUT", "/metrics", 405),
+])
+def test_route_errors(agent, method, path, status):
+    code, headers, _ = get(agent, path, method=method)
+    assert code == status
+    if status == 405:
+        assert headers["Allow"] == "GET, HEAD"
+
+
+def test_head_has_headers_and_no_body(agent):
+    answer = raw_request(agent, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert body == b""
+
+
+def test_malformed_request_is_400(agent):
+    answer = raw_request(agent, b"this is not http\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400")
+
+
+def test_oversized_headers_are_431(agent):
+    request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
+    assert raw_request(agent, request).startswith(b"HTTP/1.1 431")
+
+
+def test_unreadable_proc_gives_503_then_recovers(start, tmp_path):
+    root = fake_host(tmp_path)
+    loadavg = root / "proc" / "loadavg"
+    agent, addr = start_agent(start, "--procfs", str(root / "proc"), "--sysfs", str(root / "sys"),
+                              "--interval", "100ms")
+    wait_ready(addr)
+    saved = loadavg.read_text()
+    loadavg.unlink()
+    deadline = time.monotonic() + 10 * SLOW
+    while get(addr, "/readyz")[0] != 503:
+        assert time.monotonic() < deadline, "readyz never failed after loadavg vanished"
+        time.sleep(0.05)
+    for path in ("/", "/v1/node"):
+        status, _, body = get(addr, path)
+        assert status == 503, path
+        assert b"loadavg" in body and body.count(b"\n") == 1, body
+    assert get(addr, "/healthz")[0] == 200  # alive, just not ready
+    agent.wait_for_line(r"level=(warn|error).*loadavg")
+    loadavg.write_text(saved)
+    wait_ready(addr)
+    assert get(addr, "/")[0] == 200
+
+
+def test_missing_procfs_root_fails_at_start(start, tmp_path):
+    agent = start([binary("node-agent"), "--listen-address", "127.0.0.1:0",
+                   "--procfs", str(tmp_path / "absent")])
+    assert agent.wait() == 1
+    assert any(str(tmp_path / "absent") in line for line in agent.lines)
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["--interval", "1x"], "--interval"),
+    (["--interval", "10"], "--interval"),
+    (["--listen-address", "nowhere"], "--listen-address"),
+    (["--listen-address", ":99999"], "--listen-address"),
+    (["--log-level", "loud"], "--log-level"),
+    (["--allow-cidr", "10.0.0.0/33"], "--allow-cidr"),
+    (["--socket-mode", "999"], "--socket-mode"),
+    (["--bogus"], "--bogus"),
+])
+def test_bad_flags_exit_2_naming_the_flag(args, flag):
+    result = subprocess.run([binary("node-agent"), *args], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2, result
+    assert flag in result.stderr, result.stderr
+
+
+def test_help_explains_every_flag():
+    result = subprocess.run([binary("node-agent"), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for flag in ("--listen-address", "--procfs", "--sysfs", "--interval", "--log-level",
+                 "--allow-cidr", "--socket-mode", "--user", "--allow-root"):
+        assert flag in result.stdout
+
+
+def test_port_in_use_fails_with_the_address(start):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        agent = start([binary("node-agent"), "--listen-address", f"127.0.0.1:{port}"])
+        assert agent.wait() == 1
+        assert any(f"127.0.0.1:{port}" in line and "level=error" in line for line in agent.lines)
+
+
+def test_sigterm_exits_0_and_closes_streams(start):
+    agent, addr = start_agent(start, "--interval", "200ms")
+    wait_ready(addr)
+    sock = socket.create_connection(addr, timeout=10 * SLOW)
+    with sock:
+        sock.sendall(b"GET /v1/node/watch HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = sock.recv(65536)
+        assert b"200" in first.split(b"\r\n")[0]
+        agent.signal(signal.SIGTERM)
+        assert agent.wait(timeout=3) == 0  # the drain bound is 2 s
+        rest = b""
+        while True:  # the stream ends with a clean close, not a reset
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    assert any("msg=stopped" in line for line in agent.lines)
