@@ -1,0 +1,184 @@
+#include "nodeinfo/host_fs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/system/system_error.hpp>
+#include <boost/throw_exception.hpp>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace nodeagent::nodeinfo {
+namespace {
+
+// No /proc or /sys file we read comes close; the cap stops a misconfigured root (a FIFO, a
+// huge regular file) from growing the buffer without bound.
+constexpr std::size_t kMaxFileSize = 16 * 1024 * 1024;
+constexpr std::size_t kInitialBuffer = 4096;
+
+boost::system::error_code errno_code(int err) {
+  return {err, boost::system::system_category()};
+}
+
+// openat() needs a NUL-terminated path; relative paths we use are short, so copy onto the stack.
+// Absolute paths and ".." components would escape the root the caller chose: reject them.
+bool to_relative_cstr(std::string_view relative, std::array<char, 512>& buf) {
+  if (relative.empty() || relative.front() == '/' || relative.size() >= buf.size()) return false;
+  if (relative.find('\0') != std::string_view::npos) return false;
+  std::size_t start = 0;
+  while (start <= relative.size()) {
+    std::size_t end = relative.find('/', start);
+    if (end == std::string_view::npos) end = relative.size();
+    if (relative.substr(start, end - start) == "..") return false;
+    start = end + 1;
+  }
+  std::memcpy(buf.data(), relative.data(), relative.size());
+  buf[relative.size()] = '\0';
+  return true;
+}
+
+boost::system::error_code read_at(int dir_fd, std::string_view relative, std::string& out) {
+  out.clear();
+  std::array<char, 512> path{};
+  if (!to_relative_cstr(relative, path)) return errno_code(EINVAL);
+  const int fd = ::openat(dir_fd, path.data(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return errno_code(errno);
+  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
+  std::size_t used = 0;
+  boost::system::error_code ec;
+  for (;;) {
+    if (used == out.size()) {
+      if (out.size() >= kMaxFileSize) {
+        ec = errno_code(EFBIG);
+        break;
+      }
+      // resize() up to capacity is cheap; beyond it, grow geometrically.
+      out.resize(std::max(out.capacity(), used * 2));
+    }
+    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ec = errno_code(errno);
+      break;
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(ec ? 0 : used);
+  return ec;
+}
+
+int open_root(const std::filesystem::path& root) {
+  return ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+}  // namespace
+
+std::string OpenError::message() const {
+  return describe_path_error(path, {}, code.message());
+}
+
+void throw_exception_from_error(const OpenError& e, const boost::source_location& loc) {
+  boost::throw_exception(boost::system::system_error(e.code, e.message()), loc);
+}
+
+std::string describe_path_error(const std::filesystem::path& root, std::string_view relative,
+                                std::string_view what) {
+  std::string out = root.native();
+  if (!relative.empty()) {
+    if (out.empty() || out.back() != '/') out.push_back('/');
+    out.append(relative);
+  }
+  out.append(": ");
+  out.append(what);
+  return out;
+}
+
+boost::system::result<HostFs, OpenError> HostFs::open(std::filesystem::path procfs,
+                                                      std::filesystem::path sysfs) {
+  const int proc_fd = open_root(procfs);
+  if (proc_fd < 0) return OpenError{std::move(procfs), errno_code(errno)};
+  const int sys_fd = open_root(sysfs);
+  if (sys_fd < 0) {
+    const int err = errno;
+    ::close(proc_fd);
+    return OpenError{std::move(sysfs), errno_code(err)};
+  }
+  return HostFs(std::move(procfs), proc_fd, std::move(sysfs), sys_fd);
+}
+
+HostFs::HostFs(std::filesystem::path procfs, int proc_fd, std::filesystem::path sysfs, int sys_fd)
+    : procfs_(std::move(procfs)), sysfs_(std::move(sysfs)), proc_fd_(proc_fd), sys_fd_(sys_fd) {}
+
+HostFs::HostFs(HostFs&& other) noexcept
+    : procfs_(std::move(other.procfs_)),
+      sysfs_(std::move(other.sysfs_)),
+      proc_fd_(std::exchange(other.proc_fd_, -1)),
+      sys_fd_(std::exchange(other.sys_fd_, -1)) {}
+
+HostFs& HostFs::operator=(HostFs&& other) noexcept {
+  if (this != &other) {
+    close_fds();
+    procfs_ = std::move(other.procfs_);
+    sysfs_ = std::move(other.sysfs_);
+    proc_fd_ = std::exchange(other.proc_fd_, -1);
+    sys_fd_ = std::exchange(other.sys_fd_, -1);
+  }
+  return *this;
+}
+
+HostFs::~HostFs() { close_fds(); }
+
+void HostFs::close_fds() noexcept {
+  if (proc_fd_ >= 0) ::close(proc_fd_);
+  if (sys_fd_ >= 0) ::close(sys_fd_);
+  proc_fd_ = sys_fd_ = -1;
+}
+
+boost::system::result<std::string> HostFs::read_proc(std::string_view relative) const {
+  std::string out;
+  if (auto ec = read_at(proc_fd_, relative, out)) return ec;
+  return out;
+}
+
+boost::system::result<std::string> HostFs::read_sys(std::string_view relative) const {
+  std::string out;
+  if (auto ec = read_at(sys_fd_, relative, out)) return ec;
+  return out;
+}
+
+boost::system::error_code HostFs::read_proc_into(std::string_view relative,
+                                                 std::string& out) const {
+  return read_at(proc_fd_, relative, out);
+}
+
+boost::system::error_code HostFs::read_sys_into(std::string_view relative,
+                                                std::string& out) const {
+  return read_at(sys_fd_, relative, out);
+}
+
+std::optional<std::uint64_t> HostFs::proc_inode(std::string_view relative) const {
+  std::array<char, 512> path{};
+  if (!to_relative_cstr(relative, path)) return std::nullopt;
+  struct stat st {};
+  if (::fstatat(proc_fd_, path.data(), &st, 0) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(st.st_ino);
+}
+
+std::string HostFs::proc_reason(std::string_view relative, boost::system::error_code ec) const {
+  return describe_path_error(procfs_, relative, ec.message());
+}
+
+std::string HostFs::sys_reason(std::string_view relative, boost::system::error_code ec) const {
+  return describe_path_error(sysfs_, relative, ec.message());
+}
+
+std::string HostFs::proc_reason(std::string_view relative, std::string_view what) const {
+  return describe_path_error(procfs_, relative, what);
+}
+
+}  // namespace nodeagent::nodeinfo

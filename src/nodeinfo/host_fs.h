@@ -1,0 +1,83 @@
+#pragma once
+// Every read of the host's /proc and /sys goes through a HostFs. The roots are arguments (the
+// agent runs in a pod with the host's procfs at /host/proc), and both are opened once as
+// directory fds so the agent can drop privileges and still read relative to them afterwards.
+//
+// Thread-safety: const methods may be called concurrently; they only use the directory fds,
+// which are immutable for the object's lifetime. Moving from an object is not thread-safe.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/assert/source_location.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+namespace nodeagent::nodeinfo {
+
+// Why HostFs::open failed: which root and the errno. Converts to error_code, so
+// `boost::system::result<HostFs> r = HostFs::open(...)` also compiles (losing the path).
+struct OpenError {
+  std::filesystem::path path;
+  boost::system::error_code code;
+
+  // "/host/proc: No such file or directory"
+  std::string message() const;
+  operator boost::system::error_code() const { return code; }  // NOLINT: implicit on purpose
+};
+
+// Lets result<HostFs, OpenError>::value() throw a system_error carrying the message.
+[[noreturn]] void throw_exception_from_error(const OpenError& e, const boost::source_location& loc);
+
+class HostFs {
+ public:
+  // Opens both roots (O_PATH|O_DIRECTORY|O_CLOEXEC). The error names the root that failed.
+  static boost::system::result<HostFs, OpenError> open(std::filesystem::path procfs,
+                                                       std::filesystem::path sysfs);
+
+  HostFs(HostFs&& other) noexcept;
+  HostFs& operator=(HostFs&& other) noexcept;
+  HostFs(const HostFs&) = delete;
+  HostFs& operator=(const HostFs&) = delete;
+  ~HostFs();
+
+  // Reads a whole file below the procfs/sysfs root, e.g. read_proc("loadavg"),
+  // read_proc("pressure/cpu"). `relative` must be relative and must not contain "..";
+  // errors carry the errno (system_category), EINVAL for a bad path, EFBIG over 16 MiB.
+  boost::system::result<std::string> read_proc(std::string_view relative) const;
+  boost::system::result<std::string> read_sys(std::string_view relative) const;
+
+  // Same, but reuses `out`'s capacity (the sampler reads the same files every second).
+  // On error `out` is left empty.
+  boost::system::error_code read_proc_into(std::string_view relative, std::string& out) const;
+  boost::system::error_code read_sys_into(std::string_view relative, std::string& out) const;
+
+  // st_ino of the file (symlinks followed), e.g. proc_inode("self/ns/net"); nullopt on error.
+  std::optional<std::uint64_t> proc_inode(std::string_view relative) const;
+
+  // One-line reasons: "/host/proc/loadavg: No such file or directory".
+  std::string proc_reason(std::string_view relative, boost::system::error_code ec) const;
+  std::string sys_reason(std::string_view relative, boost::system::error_code ec) const;
+  std::string proc_reason(std::string_view relative, std::string_view what) const;
+
+  const std::filesystem::path& procfs() const noexcept { return procfs_; }
+  const std::filesystem::path& sysfs() const noexcept { return sysfs_; }
+
+ private:
+  HostFs(std::filesystem::path procfs, int proc_fd, std::filesystem::path sysfs, int sys_fd);
+  void close_fds() noexcept;
+
+  std::filesystem::path procfs_;
+  std::filesystem::path sysfs_;
+  int proc_fd_ = -1;
+  int sys_fd_ = -1;
+};
+
+// "<root>/<relative>: <what>" without doubling slashes; used for every one-line reason.
+std::string describe_path_error(const std::filesystem::path& root, std::string_view relative,
+                                std::string_view what);
+
+}  // namespace nodeagent::nodeinfo

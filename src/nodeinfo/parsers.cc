@@ -1,0 +1,351 @@
+#include "nodeinfo/parsers.h"
+
+#include <boost/throw_exception.hpp>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace nodeagent::nodeinfo {
+namespace {
+
+ParseError error(std::string msg) { return ParseError{std::move(msg)}; }
+
+ParseError line_error(std::size_t line_no, std::string_view what) {
+  std::string msg = "line ";
+  msg += std::to_string(line_no);
+  msg += ": ";
+  msg += what;
+  return ParseError{std::move(msg)};
+}
+
+// The kernel terminates every line; without the final newline the read was cut short.
+std::optional<ParseError> check_complete(std::string_view text) {
+  if (text.empty()) return error("empty input");
+  if (text.back() != '\n') return error("truncated input (no trailing newline)");
+  return std::nullopt;
+}
+
+// Splits off the next line (without '\n'). Caller guarantees text ends with '\n'.
+std::string_view next_line(std::string_view& rest) {
+  const std::size_t nl = rest.find('\n');
+  const std::string_view line = rest.substr(0, nl);
+  rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+  return line;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// Next whitespace-separated token; empty when the line is exhausted.
+std::string_view next_field(std::string_view& rest) {
+  std::size_t i = 0;
+  while (i < rest.size() && is_blank(rest[i])) ++i;
+  std::size_t j = i;
+  while (j < rest.size() && !is_blank(rest[j])) ++j;
+  const std::string_view field = rest.substr(i, j - i);
+  rest.remove_prefix(j);
+  return field;
+}
+
+bool only_blanks(std::string_view s) {
+  for (char c : s) {
+    if (!is_blank(c)) return false;
+  }
+  return true;
+}
+
+bool to_u64(std::string_view tok, std::uint64_t& out) {
+  if (tok.empty()) return false;
+  for (char c : tok) {
+    if (c < '0' || c > '9') return false;
+  }
+  const auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), out);
+  return ec == std::errc() && ptr == tok.data() + tok.size();
+}
+
+// Non-negative decimal as the kernel prints it ("1.62", "829.50"): digits with at most one dot.
+bool to_decimal(std::string_view tok, double& out) {
+  if (tok.empty() || tok.front() == '.' || tok.back() == '.') return false;
+  int dots = 0;
+  for (char c : tok) {
+    if (c == '.') {
+      if (++dots > 1) return false;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  const auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), out);
+  return ec == std::errc() && ptr == tok.data() + tok.size() && std::isfinite(out);
+}
+
+std::string quoted(std::string_view tok) {
+  constexpr std::size_t kMax = 32;  // keep error lines short even for garbage input
+  std::string out = "\"";
+  for (char c : tok.substr(0, kMax)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+  }
+  if (tok.size() > kMax) out += "...";
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+void throw_exception_from_error(const ParseError& e, const boost::source_location& loc) {
+  boost::throw_exception(std::runtime_error(e.message), loc);
+}
+
+std::string_view cpu_mode_name(CpuMode mode) {
+  switch (mode) {
+    case CpuMode::kUser:
+      return "user";
+    case CpuMode::kNice:
+      return "nice";
+    case CpuMode::kSystem:
+      return "system";
+    case CpuMode::kIdle:
+      return "idle";
+    case CpuMode::kIowait:
+      return "iowait";
+    case CpuMode::kIrq:
+      return "irq";
+    case CpuMode::kSoftirq:
+      return "softirq";
+    case CpuMode::kSteal:
+      return "steal";
+    case CpuMode::kGuest:
+      return "guest";
+    case CpuMode::kGuestNice:
+      return "guest_nice";
+  }
+  return "unknown";
+}
+
+ParseResult<Uptime> parse_uptime(std::string_view text) {
+  if (auto e = check_complete(text)) return *e;
+  std::string_view rest = text;
+  std::string_view line = next_line(rest);
+  if (!rest.empty()) return error("expected one line");
+  Uptime out;
+  const std::string_view up = next_field(line);
+  const std::string_view idle = next_field(line);
+  if (idle.empty() || !only_blanks(line)) return error("expected 2 fields: <uptime> <idle>");
+  if (!to_decimal(up, out.uptime_seconds)) return error("bad uptime " + quoted(up));
+  if (!to_decimal(idle, out.idle_seconds)) return error("bad idle time " + quoted(idle));
+  return out;
+}
+
+ParseResult<LoadAvg> parse_loadavg(std::string_view text) {
+  if (auto e = check_complete(text)) return *e;
+  std::string_view rest = text;
+  std::string_view line = next_line(rest);
+  if (!rest.empty()) return error("expected one line");
+  std::array<std::string_view, 5> f;
+  for (auto& field : f) field = next_field(line);
+  if (f[4].empty() || !only_blanks(line)) {
+    return error("expected 5 fields: <load1> <load5> <load15> <running>/<total> <last_pid>");
+  }
+  LoadAvg out;
+  if (!to_decimal(f[0], out.load1)) return error("bad load1 " + quoted(f[0]));
+  if (!to_decimal(f[1], out.load5)) return error("bad load5 " + quoted(f[1]));
+  if (!to_decimal(f[2], out.load15)) return error("bad load15 " + quoted(f[2]));
+  const std::size_t slash = f[3].find('/');
+  if (slash == std::string_view::npos || !to_u64(f[3].substr(0, slash), out.threads_running) ||
+      !to_u64(f[3].substr(slash + 1), out.threads_total)) {
+    return error("bad running/total threads " + quoted(f[3]));
+  }
+  if (!to_u64(f[4], out.last_pid)) return error("bad last pid " + quoted(f[4]));
+  return out;
+}
+
+ParseResult<ProcStat> parse_stat(std::string_view text, long clk_tck) {
+  if (clk_tck <= 0) return error("clock ticks per second must be positive");
+  if (auto e = check_complete(text)) return *e;
+  const double tick = 1.0 / static_cast<double>(clk_tck);
+  ProcStat out;
+  bool have_total = false;
+  // Bit per required scalar key: btime, ctxt, processes, procs_running, procs_blocked.
+  unsigned seen = 0;
+  constexpr unsigned kAllScalars = 0x1f;
+  std::string_view rest = text;
+  for (std::size_t line_no = 1; !rest.empty(); ++line_no) {
+    std::string_view line = next_line(rest);
+    const std::string_view key = next_field(line);
+    if (key.size() >= 3 && key.substr(0, 3) == "cpu") {
+      const std::string_view index = key.substr(3);
+      std::uint64_t cpu = 0;
+      const bool aggregate = index.empty();
+      if (!aggregate && (!to_u64(index, cpu) || cpu > std::numeric_limits<unsigned>::max())) {
+        return line_error(line_no, "bad cpu line key " + quoted(key));
+      }
+      CpuTimes times;
+      for (std::size_t m = 0; m < kCpuModeCount; ++m) {
+        const std::string_view tok = next_field(line);
+        if (tok.empty()) {
+          return line_error(line_no, "expected 10 cpu time fields, got " + std::to_string(m));
+        }
+        if (!to_u64(tok, times.jiffies[m])) {
+          return line_error(line_no, "bad cpu time " + quoted(tok));
+        }
+        times.seconds[m] = static_cast<double>(times.jiffies[m]) * tick;
+      }
+      // Columns a future kernel appends are ignored.
+      if (aggregate) {
+        if (have_total) return line_error(line_no, "duplicate aggregate cpu line");
+        have_total = true;
+        out.total = times;
+      } else {
+        const auto c = static_cast<unsigned>(cpu);
+        if (!out.cpus.empty() && out.cpus.back().cpu >= c) {
+          return line_error(line_no, "cpu lines out of order or duplicated at " + quoted(key));
+        }
+        out.cpus.push_back(PerCpuTimes{c, times});
+      }
+      continue;
+    }
+    std::uint64_t* target = nullptr;
+    unsigned bit = 0;
+    if (key == "btime") {
+      target = &out.boot_time, bit = 1;
+    } else if (key == "ctxt") {
+      target = &out.context_switches, bit = 2;
+    } else if (key == "processes") {
+      target = &out.forks, bit = 4;
+    } else if (key == "procs_running") {
+      target = &out.procs_running, bit = 8;
+    } else if (key == "procs_blocked") {
+      target = &out.procs_blocked, bit = 16;
+    } else if (key.empty()) {
+      return line_error(line_no, "empty line");
+    } else {
+      continue;  // intr, softirq and keys we do not use
+    }
+    const std::string_view tok = next_field(line);
+    if (!to_u64(tok, *target) || !only_blanks(line)) {
+      return line_error(line_no, "bad value for " + std::string(key));
+    }
+    if ((seen & bit) != 0) return line_error(line_no, "duplicate " + std::string(key));
+    seen |= bit;
+  }
+  if (!have_total) return error("missing aggregate cpu line");
+  if (seen != kAllScalars) {
+    static constexpr std::array<std::string_view, 5> kNames = {
+        "btime", "ctxt", "processes", "procs_running", "procs_blocked"};
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+      if ((seen & (1u << i)) == 0) return error("missing " + std::string(kNames[i]));
+    }
+  }
+  return out;
+}
+
+ParseResult<MemInfo> parse_meminfo(std::string_view text) {
+  if (auto e = check_complete(text)) return *e;
+  struct Field {
+    std::string_view name;
+    std::optional<std::uint64_t> MemInfo::*member;
+  };
+  static constexpr std::array<Field, 10> kFields = {{
+      {"MemTotal", &MemInfo::mem_total},
+      {"MemFree", &MemInfo::mem_free},
+      {"MemAvailable", &MemInfo::mem_available},
+      {"Buffers", &MemInfo::buffers},
+      {"Cached", &MemInfo::cached},
+      {"SwapCached", &MemInfo::swap_cached},
+      {"SwapTotal", &MemInfo::swap_total},
+      {"SwapFree", &MemInfo::swap_free},
+      {"Shmem", &MemInfo::shmem},
+      {"SReclaimable", &MemInfo::s_reclaimable},
+  }};
+  MemInfo out;
+  std::string_view rest = text;
+  for (std::size_t line_no = 1; !rest.empty(); ++line_no) {
+    std::string_view line = next_line(rest);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return line_error(line_no, "expected \"<key>: <value> [kB]\"");
+    }
+    const std::string_view key = line.substr(0, colon);
+    line.remove_prefix(colon + 1);
+    const std::string_view value = next_field(line);
+    const std::string_view unit = next_field(line);
+    std::uint64_t n = 0;
+    if (!to_u64(value, n)) return line_error(line_no, "bad value " + quoted(value));
+    if (!only_blanks(line) || (!unit.empty() && unit != "kB")) {
+      return line_error(line_no, "unexpected text after value of " + quoted(key));
+    }
+    for (const Field& f : kFields) {
+      if (f.name != key) continue;
+      // Every field we keep is a size in KiB; a unitless one would be a count, not bytes.
+      if (unit != "kB") return line_error(line_no, quoted(key) + " has no kB unit");
+      if (n > std::numeric_limits<std::uint64_t>::max() / 1024) {
+        return line_error(line_no, "value of " + quoted(key) + " overflows");
+      }
+      if (out.*f.member) return line_error(line_no, "duplicate " + quoted(key));
+      out.*f.member = n * 1024;
+      break;
+    }
+  }
+  if (!out.mem_total) return error("missing MemTotal");
+  if (!out.mem_free) return error("missing MemFree");
+  return out;
+}
+
+namespace {
+
+ParseResult<PressureStat> parse_pressure_line(std::string_view line, std::size_t line_no) {
+  static constexpr std::array<std::string_view, 4> kKeys = {"avg10=", "avg60=", "avg300=",
+                                                            "total="};
+  PressureStat out;
+  std::array<double*, 3> avgs = {&out.avg10, &out.avg60, &out.avg300};
+  for (std::size_t i = 0; i < kKeys.size(); ++i) {
+    std::string_view tok = next_field(line);
+    if (tok.substr(0, kKeys[i].size()) != kKeys[i]) {
+      return line_error(line_no, "expected " + std::string(kKeys[i]) + ", got " + quoted(tok));
+    }
+    tok.remove_prefix(kKeys[i].size());
+    const bool ok = i < 3 ? to_decimal(tok, *avgs[i]) : to_u64(tok, out.total_us);
+    if (!ok) return line_error(line_no, "bad number " + quoted(tok));
+  }
+  if (!only_blanks(line)) return line_error(line_no, "unexpected trailing text");
+  return out;
+}
+
+}  // namespace
+
+ParseResult<Pressure> parse_pressure(std::string_view text) {
+  if (auto e = check_complete(text)) return *e;
+  Pressure out;
+  std::string_view rest = text;
+  std::string_view line = next_line(rest);
+  if (next_field(line) != "some") return line_error(1, "expected \"some\"");
+  auto some = parse_pressure_line(line, 1);
+  if (!some) return some.error();
+  out.some = *some;
+  if (rest.empty()) return out;
+  line = next_line(rest);
+  if (next_field(line) != "full") return line_error(2, "expected \"full\"");
+  auto full = parse_pressure_line(line, 2);
+  if (!full) return full.error();
+  out.full = *full;
+  if (!rest.empty()) return line_error(3, "unexpected extra line");
+  return out;
+}
+
+ParseResult<std::string> parse_osrelease(std::string_view text) {
+  if (auto e = check_complete(text)) return *e;
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  if (text.empty()) return error("empty release");
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) return error("unexpected character in release " + quoted(text));
+  }
+  // ParseError is constructible from a string too, so say which alternative this is.
+  return ParseResult<std::string>(boost::system::in_place_value, std::string(text));
+}
+
+}  // namespace nodeagent::nodeinfo

@@ -1,0 +1,152 @@
+#include "nodeinfo/sampler.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace nodeagent::nodeinfo {
+namespace {
+
+std::string parse_reason(const HostFs& fs, std::string_view relative, const ParseError& e) {
+  return fs.proc_reason(relative, "malformed: " + e.message);
+}
+
+}  // namespace
+
+std::optional<CpuUtilisation> cpu_utilisation(const CpuJiffies& previous,
+                                              const CpuJiffies& current) {
+  CpuJiffies delta{};
+  std::uint64_t elapsed = 0;
+  for (std::size_t m = 0; m < kCpuModeCount; ++m) {
+    delta[m] = current[m] >= previous[m] ? current[m] - previous[m] : 0;
+    if (m < kCpuDisjointModeCount) elapsed += delta[m];
+  }
+  if (elapsed == 0) return std::nullopt;
+  // Guest time is part of user/nice; clamping keeps the fractions consistent if the two
+  // counters were read at slightly different moments.
+  delta[static_cast<std::size_t>(CpuMode::kGuest)] =
+      std::min(delta[static_cast<std::size_t>(CpuMode::kGuest)],
+               delta[static_cast<std::size_t>(CpuMode::kUser)]);
+  delta[static_cast<std::size_t>(CpuMode::kGuestNice)] =
+      std::min(delta[static_cast<std::size_t>(CpuMode::kGuestNice)],
+               delta[static_cast<std::size_t>(CpuMode::kNice)]);
+  CpuUtilisation out{};
+  const auto total = static_cast<double>(elapsed);
+  for (std::size_t m = 0; m < kCpuModeCount; ++m) out[m] = static_cast<double>(delta[m]) / total;
+  return out;
+}
+
+Sampler::Sampler(const HostFs& fs, std::string node_name)
+    : Sampler(fs, std::move(node_name), ::sysconf(_SC_CLK_TCK)) {}
+
+Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck)
+    : fs_(fs), node_name_(std::move(node_name)), clk_tck_(clk_tck > 0 ? clk_tck : 100) {
+  buf_.reserve(16 * 1024);
+}
+
+bool Sampler::read(std::string_view relative, Snapshot& snap) {
+  if (auto ec = fs_.read_proc_into(relative, buf_)) {
+    snap.errors.push_back(fs_.proc_reason(relative, ec));
+    return false;
+  }
+  return true;
+}
+
+Snapshot Sampler::sample() {
+  Snapshot snap;
+  snap.node_name = node_name_;
+  snap.taken_at = std::chrono::system_clock::now();
+
+  if (read("uptime", snap)) {
+    if (auto up = parse_uptime(buf_)) {
+      snap.uptime_seconds = up->uptime_seconds;
+    } else {
+      snap.errors.push_back(parse_reason(fs_, "uptime", up.error()));
+    }
+  }
+
+  if (read("loadavg", snap)) {
+    if (auto la = parse_loadavg(buf_)) {
+      snap.load = Load{la->load1, la->load5, la->load15};
+      snap.threads = Threads{la->threads_running, la->threads_total};
+      snap.last_pid = la->last_pid;
+    } else {
+      snap.errors.push_back(parse_reason(fs_, "loadavg", la.error()));
+    }
+  }
+
+  sample_stat(snap);
+
+  if (read("meminfo", snap)) {
+    if (auto mi = parse_meminfo(buf_)) {
+      snap.memory = Memory{mi->mem_total,  mi->mem_free,   mi->mem_available, mi->buffers,
+                           mi->cached,     mi->swap_total, mi->swap_free};
+    } else {
+      snap.errors.push_back(parse_reason(fs_, "meminfo", mi.error()));
+    }
+  }
+
+  sample_pressure(snap);
+
+  if (!kernel_release_ && read("sys/kernel/osrelease", snap)) {
+    if (auto rel = parse_osrelease(buf_)) {
+      kernel_release_ = std::move(*rel);
+    } else {
+      snap.errors.push_back(parse_reason(fs_, "sys/kernel/osrelease", rel.error()));
+    }
+  }
+  snap.kernel_release = kernel_release_;
+  return snap;
+}
+
+void Sampler::sample_stat(Snapshot& snap) {
+  if (!read("stat", snap)) return;
+  auto st = parse_stat(buf_, clk_tck_);
+  if (!st) {
+    snap.errors.push_back(parse_reason(fs_, "stat", st.error()));
+    return;
+  }
+  snap.boot_time = static_cast<std::int64_t>(st->boot_time);
+  snap.cpu_count = static_cast<unsigned>(st->cpus.size());
+  snap.cpu_seconds = st->total.seconds;
+  snap.per_cpu_seconds.reserve(st->cpus.size());
+  for (const PerCpuTimes& c : st->cpus) {
+    snap.per_cpu_seconds.push_back(PerCpuSeconds{c.cpu, c.times.seconds});
+  }
+  snap.context_switches = st->context_switches;
+  snap.forks = st->forks;
+  snap.procs_running = st->procs_running;
+  snap.procs_blocked = st->procs_blocked;
+  // The aggregate line sums all possible cpus, so hot-unplug does not reset it; a different
+  // btime means a different boot (or host root), and deltas across it are meaningless.
+  if (previous_ && previous_->boot_time == st->boot_time) {
+    snap.cpu_utilisation = cpu_utilisation(previous_->jiffies, st->total.jiffies);
+  }
+  previous_ = PreviousStat{st->boot_time, st->total.jiffies};
+}
+
+void Sampler::sample_pressure(Snapshot& snap) {
+  static constexpr std::array<std::pair<std::string_view, std::optional<Pressure> PressureSet::*>,
+                              3>
+      kFiles = {{{"pressure/cpu", &PressureSet::cpu},
+                 {"pressure/memory", &PressureSet::memory},
+                 {"pressure/io", &PressureSet::io}}};
+  for (const auto& [relative, member] : kFiles) {
+    if (auto ec = fs_.read_proc_into(relative, buf_)) {
+      // A kernel without PSI (CONFIG_PSI=n, or psi=0 on the command line) is not an error:
+      // the readings are simply absent.
+      if (ec.value() != ENOENT && ec.value() != EOPNOTSUPP) {
+        snap.errors.push_back(fs_.proc_reason(relative, ec));
+      }
+      continue;
+    }
+    if (auto p = parse_pressure(buf_)) {
+      snap.pressure.*member = *p;
+    } else {
+      snap.errors.push_back(parse_reason(fs_, relative, p.error()));
+    }
+  }
+}
+
+}  // namespace nodeagent::nodeinfo
