@@ -1,0 +1,488 @@
+"""A multi-node "cluster" built from Linux network namespaces, veth pairs, a bridge and nftables.
+
+Layout (every name starts with the run's prefix, nothing is created in the host's namespaces):
+
+    <p>-u            underlay: bridge br0, the "LAN" the nodes share
+    <p>-n1 .. -nN    nodes: eth0 on the bridge (172.18.0.10+i), pod subnet 10.244.i.0/24,
+                     routes to the other nodes' pod subnets via their node IPs, ip_forward on
+    <p>-p<k>         pods: eth0 = 10.244.i.k/32, default route via the node (routed veth, like
+                     the CNI ptp plugin / Calico), node side has a /32 route back to the pod
+    <p>-x            a client outside the cluster: on the bridge (172.18.0.100), knows only the LAN
+
+Services and hostPorts are the same nftables DNAT rules kube-proxy (nftables mode) and the CNI
+portmap plugin install, regenerated atomically per node whenever endpoints change.
+
+Cleanup: every run owns /tmp/nae2e/<run-id>/ (a pid file, the pods' files, a list of mount points
+it had to create). `sweep()` removes namespaces, processes and mount points of runs whose owner
+process is gone, so an interrupted run is cleaned up by the next one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netns import http_get, list_netns, ns_sh, sh
+
+STATE_ROOT = Path("/tmp/nae2e")
+FAMILY = "nae2e"  # prefix of every namespace this suite creates
+PODINIT = Path(__file__).resolve().parent / "podinit.py"
+LAN = ipaddress.ip_network("172.18.0.0/24")
+POD_CIDR = ipaddress.ip_network("10.244.0.0/16")
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/16")
+EXTERNAL_IP = "172.18.0.100"
+
+
+def node_ip(index: int) -> str:
+    return str(LAN.network_address + 10 + index)
+
+
+def pod_subnet(index: int) -> ipaddress.IPv4Network:
+    return ipaddress.ip_network(f"10.244.{index}.0/24")
+
+
+@dataclass
+class Mount:
+    host_path: str
+    path: str
+    read_only: bool = False
+
+
+@dataclass
+class ContainerSpec:
+    """What a container runtime needs to start one container: all values already resolved."""
+
+    argv: list[str]
+    env: dict[str, str]
+    mounts: list[Mount] = field(default_factory=list)
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    capabilities: list[str] = field(default_factory=list)
+    no_new_privs: bool = False
+
+
+@dataclass
+class Pod:
+    name: str
+    node: "Node"
+    labels: dict[str, str]
+    host_network: bool
+    ns: str
+    ip: str
+    ports: list[dict]  # {"containerPort": int, "hostPort": int | None, "protocol": str}
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+    ready: bool = False
+
+    def container_pid(self) -> int | None:
+        """PID (host view) of the container's process: the first descendant that is not
+        part of the namespace set-up chain (unshare/python podinit/setpriv)."""
+        if self.proc is None:
+            return None
+        pid = self.proc.pid
+        for _ in range(6):
+            try:
+                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                return None
+            if comm not in ("unshare", "setpriv", "ip") and b"podinit.py" not in cmdline:
+                return pid
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                return None
+            if not children:
+                return None
+            pid = int(children[0])
+        return None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace") if self.log_path else ""
+        except OSError:
+            return ""
+
+
+@dataclass
+class Node:
+    index: int
+    name: str
+    ns: str
+    ip: str
+    subnet: ipaddress.IPv4Network
+    host_dir: Path  # root of this node's "host filesystem" for hostPath volumes
+    next_host: int = 2
+    pods: list[Pod] = field(default_factory=list)
+
+    def gateway(self) -> str:
+        return str(self.subnet.network_address + 1)
+
+
+@dataclass
+class Service:
+    name: str
+    vip: str
+    port: int
+    target_port: int
+    selector: dict[str, str]
+    internal_traffic_policy: str = "Cluster"
+
+
+class Cluster:
+    def __init__(self, node_names: list[str], run_id: str | None = None):
+        self.run_id = run_id or f"{os.getpid():x}{int(time.time()) % 0xFFFF:04x}"
+        self.prefix = f"{FAMILY}-{self.run_id}"
+        self.state = STATE_ROOT / self.run_id
+        self.underlay = f"{self.prefix}-u"
+        self.external = f"{self.prefix}-x"
+        self.nodes: list[Node] = []
+        self.services: list[Service] = []
+        self._node_names = node_names
+        self._pod_seq = 0
+        self._veth_seq = 0
+        self._created_mountpoints: list[str] = []
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def create(self) -> "Cluster":
+        sweep()
+        self.state.mkdir(parents=True)
+        (self.state / "owner.pid").write_text(str(os.getpid()))
+        self._add_ns(self.underlay)
+        ns_sh(self.underlay, "ip", "link", "add", "br0", "type", "bridge")
+        ns_sh(self.underlay, "ip", "link", "set", "br0", "up")
+        for i, name in enumerate(self._node_names, start=1):
+            self._add_node(i, name)
+        for node in self.nodes:
+            for other in self.nodes:
+                if other is not node:
+                    ns_sh(node.ns, "ip", "route", "add", str(other.subnet), "via", other.ip)
+        self._add_ns(self.external)
+        self._plug_into_lan(self.external, EXTERNAL_IP)
+        return self
+
+    def destroy(self) -> None:
+        for node in self.nodes:
+            for pod in list(node.pods):
+                self.delete_pod(pod, grace=2.0)
+        _remove_run(self.state, self.prefix)
+
+    def _add_ns(self, ns: str) -> None:
+        sh("ip", "netns", "add", ns)
+        ns_sh(ns, "ip", "link", "set", "lo", "up")
+
+    def _plug_into_lan(self, ns: str, address: str) -> None:
+        self._veth_seq += 1
+        port = f"p{self._veth_seq}"
+        sh("ip", "-n", self.underlay, "link", "add", port, "type", "veth", "peer", "name", "eth0",
+           "netns", ns)
+        ns_sh(self.underlay, "ip", "link", "set", port, "master", "br0", "up")
+        ns_sh(ns, "ip", "addr", "add", f"{address}/{LAN.prefixlen}", "dev", "eth0")
+        ns_sh(ns, "ip", "link", "set", "eth0", "up")
+
+    def _add_node(self, index: int, name: str) -> None:
+        node = Node(index, name, f"{self.prefix}-n{index}", node_ip(index), pod_subnet(index),
+                    self.state / "hosts" / name)
+        node.host_dir.mkdir(parents=True)
+        self._add_ns(node.ns)
+        self._plug_into_lan(node.ns, node.ip)
+        ns_sh(node.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        # Replies from pods on routed veths come back on another interface than the request on
+        # the node; strict reverse-path filtering would drop them.
+        ns_sh(node.ns, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0")
+        self.nodes.append(node)
+        self.sync_rules(node)
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    # ---- pods ----------------------------------------------------------------------------------
+
+    def add_pod(self, node: Node, name: str, labels: dict[str, str], container: ContainerSpec,
+                host_network: bool = False, host_pid: bool = False, host_ipc: bool = False,
+                ports: list[dict] | None = None) -> Pod:
+        """Creates the pod's network (unless hostNetwork) and starts its container."""
+        self._pod_seq += 1
+        if host_network:
+            ns, ip = node.ns, node.ip
+        else:
+            ns = f"{self.prefix}-p{self._pod_seq}"
+            ip = str(node.subnet.network_address + node.next_host)
+            node.next_host += 1
+            self._add_ns(ns)
+            host_if = f"veth{self._pod_seq}"
+            sh("ip", "-n", node.ns, "link", "add", host_if, "type", "veth", "peer", "name", "eth0",
+               "netns", ns)
+            ns_sh(node.ns, "ip", "addr", "add", f"{node.gateway()}/32", "dev", host_if)
+            ns_sh(node.ns, "ip", "link", "set", host_if, "up")
+            ns_sh(node.ns, "ip", "route", "add", f"{ip}/32", "dev", host_if)
+            ns_sh(ns, "ip", "addr", "add", f"{ip}/32", "dev", "eth0")
+            ns_sh(ns, "ip", "link", "set", "eth0", "up")
+            ns_sh(ns, "ip", "route", "add", node.gateway(), "dev", "eth0", "scope", "link")
+            ns_sh(ns, "ip", "route", "add", "default", "via", node.gateway(), "dev", "eth0")
+            # containerd/CRI-O let pod processes bind ports < 1024 without a capability.
+            ns_sh(ns, "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0")
+        pod = Pod(name, node, dict(labels), host_network, ns, ip, list(ports or []))
+        node.pods.append(pod)
+        self._start(pod, container, host_pid, host_ipc)
+        return pod
+
+    def _start(self, pod: Pod, c: ContainerSpec, host_pid: bool, host_ipc: bool) -> None:
+        pod_dir = self.state / "pods" / pod.name
+        pod_dir.mkdir(parents=True, exist_ok=True)
+        hosts = pod_dir / "hosts"
+        lines = ["127.0.0.1 localhost", f"{pod.ip} {pod.name}"]
+        # Stand-in for cluster DNS: Service names resolve to their cluster IPs.
+        for svc in self.services:
+            lines.append(f"{svc.vip} {svc.name} {svc.name}.default.svc "
+                         f"{svc.name}.default.svc.cluster.local")
+        hosts.write_text("\n".join(lines) + "\n")
+        for m in c.mounts:
+            self._ensure_mountpoint(m.path, Path(m.host_path).is_dir())
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOSTNAME": pod.name, **c.env}
+        spec = {
+            "argv": c.argv, "env": env, "hostname": pod.name, "hosts_file": str(hosts),
+            "mounts": [m.__dict__ for m in c.mounts],
+            "new_pid_ns": not host_pid, "new_ipc_ns": not host_ipc,
+            "new_uts_ns": not pod.host_network,
+            "run_as_user": c.run_as_user, "run_as_group": c.run_as_group,
+            "capabilities": c.capabilities, "no_new_privs": c.no_new_privs,
+        }
+        spec_path = pod_dir / "spec.json"
+        spec_path.write_text(json.dumps(spec, indent=1))
+        pod.log_path = pod_dir / "container.log"
+        log = open(pod.log_path, "ab")
+        pod.proc = subprocess.Popen(
+            ["ip", "netns", "exec", pod.ns, "unshare", "--mount", "--propagation", "private",
+             "--", sys.executable, str(PODINIT), "mounts", str(spec_path)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        log.close()
+        pod.ready = False
+
+    def _ensure_mountpoint(self, path: str, is_dir: bool) -> None:
+        """A bind mount needs an existing target; create missing ones and remember them."""
+        p = Path(path)
+        missing = []
+        while not p.exists():
+            missing.append(p)
+            p = p.parent
+        for m in reversed(missing):
+            if m == Path(path) and not is_dir:
+                m.touch()
+            else:
+                m.mkdir()
+            self._created_mountpoints.append(str(m))
+            with open(self.state / "mountpoints", "a") as f:
+                f.write(f"{m}\n")
+
+    def stop_pod(self, pod: Pod, grace: float = 5.0) -> int | None:
+        """SIGTERM to the container's process (as the kubelet does), SIGKILL after `grace`.
+        Returns the exit status of the pod's process tree."""
+        if pod.proc is None:
+            return None
+        pod.ready = False
+        if pod.proc.poll() is None:
+            pid = pod.container_pid()
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            try:
+                pod.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                _kill_group(pod.proc.pid)
+                pod.proc.wait(timeout=5)
+        return pod.proc.returncode
+
+    def delete_pod(self, pod: Pod, grace: float = 5.0) -> int | None:
+        """Removes the pod from endpoints first (like an endpoint going terminating), then stops
+        it and deletes its network."""
+        pod.ready = False
+        if pod in pod.node.pods:
+            pod.node.pods.remove(pod)
+        self.sync_all_rules()
+        status = self.stop_pod(pod, grace)
+        if not pod.host_network:
+            sh("ip", "netns", "del", pod.ns, check=False)
+        return status
+
+    def wait_ready(self, pod: Pod, probe, timeout: float = 20.0) -> None:
+        """Polls `probe(pod)` until it returns True (kubelet's readiness probe), then adds the
+        pod to the endpoints."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if pod.proc is not None and pod.proc.poll() is not None:
+                raise RuntimeError(f"pod {pod.name} exited with {pod.proc.returncode}:\n"
+                                   f"{pod.log()[-3000:]}")
+            if probe(pod):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pod {pod.name} not ready after {timeout}s:\n"
+                                   f"{pod.log()[-3000:]}")
+            time.sleep(0.05)
+        pod.ready = True
+        self.sync_all_rules()
+
+    # ---- kube-proxy and portmap, as nftables rules ------------------------------------------
+
+    def add_service(self, svc: Service) -> None:
+        self.services.append(svc)
+        self.sync_all_rules()
+
+    def remove_services(self) -> None:
+        self.services.clear()
+        self.sync_all_rules()
+
+    def endpoints(self, svc: Service) -> list[Pod]:
+        return [p for n in self.nodes for p in n.pods
+                if p.ready and all(p.labels.get(k) == v for k, v in svc.selector.items())]
+
+    def sync_all_rules(self) -> None:
+        for node in self.nodes:
+            self.sync_rules(node)
+
+    def rules(self, node: Node) -> str:
+        """The node's whole ruleset (replaced atomically): kube-proxy's service DNAT and the
+        portmap plugin's hostPort DNAT in nat chains; the verdicts for services without
+        endpoints in filter chains (nat chains may not drop)."""
+        dnat, verdicts, hostports = [], [], []
+        for svc in self.services:
+            everywhere = self.endpoints(svc)
+            eps = everywhere
+            if svc.internal_traffic_policy == "Local":
+                eps = [p for p in everywhere if p.node is node]
+            match = f"ip daddr {svc.vip} tcp dport {svc.port}"
+            if eps:
+                targets = ", ".join(f"{i} : {p.ip} . {svc.target_port}" for i, p in enumerate(eps))
+                dnat.append(f"{match} dnat ip to numgen random mod {len(eps)} map {{ {targets} }}")
+            elif everywhere:
+                # kube-proxy: internalTrafficPolicy Local, "has no local endpoints" -> DROP
+                verdicts.append(f"{match} counter drop")
+            else:
+                # kube-proxy: "has no endpoints" -> REJECT
+                verdicts.append(f"{match} counter reject with tcp reset")
+        for pod in node.pods:
+            if pod.host_network or not pod.ready:
+                continue
+            for port in pod.ports:
+                if port.get("hostPort"):
+                    hostports.append(f"fib daddr type local tcp dport {port['hostPort']} "
+                                     f"dnat ip to {pod.ip}:{port['containerPort']}")
+        out = [f"table ip {FAMILY}", f"delete table ip {FAMILY}", f"table ip {FAMILY} {{"]
+        for name, lines in (("services", dnat), ("hostports", hostports),
+                            ("no_endpoints", verdicts)):
+            out.append(f"  chain {name} {{")
+            out += [f"    {line}" for line in lines]
+            out.append("  }")
+        for hook in ("prerouting", "output"):
+            out.append(f"  chain nat_{hook} {{ type nat hook {hook} priority -100; "
+                       "policy accept;")
+            out.append(f"    ip daddr {SERVICE_CIDR} jump services")
+            out.append("    jump hostports")
+            out.append("  }")
+            # Before the route lookup: the nodes have no default route for the cluster IPs.
+            out.append(f"  chain filter_{hook} {{ type filter hook {hook} priority -110; "
+                       "policy accept;")
+            out.append(f"    ip daddr {SERVICE_CIDR} jump no_endpoints")
+            out.append("  }")
+        out.append("}")
+        return "\n".join(out) + "\n"
+
+    def sync_rules(self, node: Node) -> None:
+        ns_sh(node.ns, "nft", "-f", "-", input=self.rules(node))
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def get(self, ns: str, host: str, port: int, path: str = "/", count: int = 1,
+            timeout: float = 3.0):
+        return http_get(ns, host, port, path, timeout=timeout, count=count)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _remove_run(state: Path, prefix: str) -> None:
+    """Kills what still runs in the run's namespaces, deletes the namespaces, the mount points it
+    created and its state directory."""
+    for ns in list_netns():
+        if ns.startswith(prefix + "-"):
+            pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+    deadline = time.monotonic() + 5
+    for ns in list_netns():
+        if ns.startswith(prefix + "-"):
+            while sh("ip", "netns", "pids", ns, check=False).stdout.strip():
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            sh("ip", "netns", "del", ns, check=False)
+    mp = state / "mountpoints"
+    if mp.exists():
+        for path in reversed(mp.read_text().split()):
+            p = Path(path)
+            try:
+                if p.is_dir():
+                    p.rmdir()
+                elif p.exists() and p.stat().st_size == 0:
+                    p.unlink()
+            except OSError:
+                pass
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def sweep() -> list[str]:
+    """Removes leftovers of earlier runs whose owner process is gone. Returns their run ids."""
+    swept = []
+    runs = {ns.split("-")[1] for ns in list_netns() if ns.startswith(FAMILY + "-")}
+    if STATE_ROOT.exists():
+        runs |= {p.name for p in STATE_ROOT.iterdir() if p.is_dir()}
+    for run_id in sorted(runs):
+        state = STATE_ROOT / run_id
+        try:
+            owner = int((state / "owner.pid").read_text())
+        except (OSError, ValueError):
+            owner = 0
+        if owner and owner != os.getpid() and _pid_alive(owner):
+            continue
+        _remove_run(state, f"{FAMILY}-{run_id}")
+        swept.append(run_id)
+    return swept
+
+
+def probe_http(path: str, port: int, timeout: float = 1.0):
+    """A kubelet-style httpGet readiness probe, sent from the pod's node to the pod's IP."""
+
+    def probe(pod: Pod) -> bool:
+        r = http_get(pod.node.ns, pod.ip, port, path, timeout=timeout)[0]
+        return r.status is not None and 200 <= r.status < 400
+
+    return probe
