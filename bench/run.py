@@ -1,0 +1,801 @@
+#!/usr/bin/python3
+"""Side-by-side HTTP benchmark: node-agent against node_exporter and an nginx ceiling.
+
+Starts its OWN server instances on free 127.0.0.1 ports (config, PID and log files in a temp
+directory), loads them with wrk, and writes bench/results/latest.{md,json,png}. It never touches
+system services the Debian packages may have started (nginx on :80, node_exporter on :9100), and
+it stops only the processes it started, by PID, on any exit.
+
+Why it is built this way:
+- Every configuration is run `--reps` times and the targets are interleaved (rep -> connections
+  -> target, order rotated per rep), so slow drift on a shared machine hits every target alike.
+- Ratios are the median of per-rep paired ratios: the agent and its peer are measured back to
+  back in the same rep, which cancels more noise than dividing two independent medians.
+- Servers are pinned to one CPU and wrk to another (taskset) and every server gets one worker
+  (agent --threads 1, nginx worker_processes 1, node_exporter GOMAXPROCS follows the affinity),
+  so CPU per request compares the same amount of hardware.
+- Server CPU is utime+stime of the whole process tree from /proc/PID/stat, read right before
+  and after each wrk run; it includes the agent's background sampler, which is part of its cost.
+
+Usage: bench/run.py [--bin-dir build/bin] [--duration 10] [--reps 3] [--conns 1,50,500]
+See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MIB = 1024 * 1024
+
+# Same shape as the agent's `/` line, padded to exactly 100 bytes: the nginx ceiling serves a
+# body of the size the agent serves, so the comparison is about the server, not the payload.
+NGINX_BODY = "bench-node uptime: 5h58m10s, load average: 1.62, 1.83, 2.25, active/total threads: 2/3479"
+NGINX_BODY = NGINX_BODY.ljust(99) + "\n"
+assert len(NGINX_BODY) == 100
+
+NODE_EXPORTER_FLAGS = [
+    "--collector.disable-defaults",
+    "--collector.loadavg",
+    "--collector.time",
+    "--collector.meminfo",
+    "--collector.cpu",
+    "--collector.stat",
+    "--web.max-requests=0",
+]
+
+# Issue 6 targets.
+TARGET_CPU_VS_NGINX = 1.3
+TARGET_RPS_VS_NGINX = 0.9
+TARGET_METRICS_VS_NODE_EXPORTER = 1 / 20
+TARGET_RSS_IDLE_MIB = 4
+TARGET_RSS_LOADED_MIB = 8
+TARGET_P99_VS_NGINX = 1.5
+TARGET_SAMPLE_US = 50
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children, from /proc/PID/task/*/children (needs CONFIG_PROC_CHILDREN) or a scan."""
+    kids: list[int] = []
+    task_dir = f"/proc/{pid}/task"
+    try:
+        for tid in os.listdir(task_dir):
+            with open(f"{task_dir}/{tid}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+        return kids
+    except OSError:
+        pass
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    kids.append(int(entry))
+            except OSError:
+                continue
+    return kids
+
+
+def process_tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children_of(p)
+    return out
+
+
+def start_time(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        # comm may contain spaces and parentheses; fields after the last ')' are fixed.
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+
+
+def status_kib(pid: int, key: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+@dataclass
+class Server:
+    name: str
+    argv: list[str]
+    port: int
+    workdir: str
+    version: str = ""
+    proc: subprocess.Popen | None = None
+    # pid -> start time (clock ticks since boot), so a recycled PID is never mistaken for ours.
+    known_pids: dict[int, int] = field(default_factory=dict)
+
+    def start(self, cpu: str | None) -> None:
+        argv = (["taskset", "-c", cpu] if cpu is not None else []) + self.argv
+        self.logfile = os.path.join(self.workdir, f"{self.name}.log")
+        with open(self.logfile, "wb") as out:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
+        self._remember([self.proc.pid])
+        log(f"started {self.name} pid={self.proc.pid} on 127.0.0.1:{self.port}")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _remember(self, pids: list[int]) -> None:
+        for p in pids:
+            if p not in self.known_pids:
+                try:
+                    self.known_pids[p] = start_time(p)
+                except OSError:
+                    pass
+
+    def pids(self) -> list[int]:
+        pids = process_tree(self.proc.pid)
+        self._remember(pids)
+        return pids
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_ticks(p) for p in self.pids()) / CLK_TCK
+
+    def memory_kib(self) -> tuple[int, int]:
+        """(VmRSS, VmHWM) summed over the process tree (nginx: master + worker)."""
+        pids = self.pids()
+        return (sum(status_kib(p, "VmRSS") for p in pids),
+                sum(status_kib(p, "VmHWM") for p in pids))
+
+    def log_tail(self) -> str:
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return "".join(f.readlines()[-20:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.alive():
+            try:
+                self.pids()  # remember nginx's worker before the master goes away
+            except OSError:
+                pass
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        # A child left behind (nginx worker after a killed master): only PIDs this run saw
+        # being started under the server, and only while their start time still matches.
+        for pid, started in self.known_pids.items():
+            if pid == self.proc.pid:
+                continue
+            try:
+                if start_time(pid) == started:
+                    os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc = None
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read()
+
+
+def wait_ready(server: Server, url: str, deadline_s: float = 20.0) -> bytes:
+    end = time.monotonic() + deadline_s
+    last_err = ""
+    while time.monotonic() < end:
+        if not server.alive():
+            raise RuntimeError(f"{server.name} exited early:\n{server.log_tail()}")
+        try:
+            status, body = http_get(url)
+            if status == 200:
+                return body
+            last_err = f"HTTP {status}"
+        except OSError as e:
+            last_err = str(e)
+        time.sleep(0.05)
+    raise RuntimeError(f"{server.name} not ready at {url}: {last_err}\n{server.log_tail()}")
+
+
+UNIT_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
+
+
+def parse_wrk(text: str) -> dict:
+    """Parses `wrk --latency` output into numbers (latencies in microseconds)."""
+    res: dict = {}
+    for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M):
+        res[f"p{m.group(1)}_us"] = float(m.group(2)) * UNIT_US[m.group(3)]
+    m = re.search(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),", text, re.M)
+    if m:
+        res["requests"] = int(m.group(1))
+        res["elapsed_s"] = float(m.group(2)) * UNIT_US[m.group(3)] / 1e6
+    m = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    if m:
+        res["rps"] = float(m.group(1))
+    errors = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        errors += int(m.group(1))
+    res["errors"] = errors
+    missing = {"p50_us", "p99_us", "requests", "rps"} - res.keys()
+    if missing:
+        raise ValueError(f"cannot parse wrk output (missing {sorted(missing)}):\n{text}")
+    return res
+
+
+@dataclass
+class Target:
+    name: str
+    server: Server
+    path: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}{self.path}"
+
+
+def run_wrk(target: Target, conns: int, duration: int, cpu: str | None) -> dict:
+    argv = (["taskset", "-c", cpu] if cpu is not None else []) + [
+        "wrk", "--latency", "-t1", f"-d{duration}s", f"-c{conns}", "--timeout", "5s", target.url]
+    cpu0 = target.server.cpu_seconds()
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    cpu1 = target.server.cpu_seconds()
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed on {target.name}: {out.stderr}{out.stdout}")
+    if not target.server.alive():
+        raise RuntimeError(f"{target.server.name} died under load:\n{target.server.log_tail()}")
+    res = parse_wrk(out.stdout)
+    res["cpu_s"] = cpu1 - cpu0
+    res["cpu_us_per_req"] = res["cpu_s"] / max(res["requests"], 1) * 1e6
+    return res
+
+
+def cmd_output(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (out.stdout + out.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def machine_info() -> dict:
+    info = {"kernel": platform.release(), "cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            info["cpu_model"] = m.group(1) if m else "unknown"
+        with open("/proc/meminfo") as f:
+            info["mem_total_mib"] = int(f.readline().split()[1]) // 1024
+        with open("/etc/os-release") as f:
+            m = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', f.read(), re.M)
+            info["os"] = m.group(1) if m else "unknown"
+    except OSError:
+        pass
+    wrk = cmd_output(["wrk", "-v"]).splitlines()
+    info["wrk"] = wrk[0].split(" Copyright")[0] if wrk else ""
+    info["nginx"] = cmd_output(["nginx", "-v"]).replace("nginx version: ", "")
+    ne = cmd_output(["prometheus-node-exporter", "--version"])
+    info["node_exporter"] = ne.splitlines()[0] if ne else ""
+    commit = cmd_output(["git", "-C", REPO, "rev-parse", "--short", "HEAD"])
+    dirty = cmd_output(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"])
+    info["commit"] = commit + ("-dirty" if dirty else "")
+    return info
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def nginx_server(workdir: str) -> Server:
+    port = free_port()
+    d = os.path.join(workdir, "nginx")
+    os.makedirs(d)
+    body = NGINX_BODY.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    conf = f"""# Generated by bench/run.py: the HTTP/1.1 ceiling on this machine.
+worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    location / {{
+      default_type text/plain;
+      return 200 "{body}";
+    }}
+  }}
+}}
+"""
+    with open(f"{d}/nginx.conf", "w") as f:
+        f.write(conf)
+    argv = ["nginx", "-p", d, "-c", f"{d}/nginx.conf", "-e", f"{d}/error.log"]
+    return Server("nginx", argv, port, workdir, version=cmd_output(["nginx", "-v"]))
+
+
+def node_exporter_server(workdir: str) -> Server:
+    port = free_port()
+    argv = ["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{port}",
+            *NODE_EXPORTER_FLAGS]
+    return Server("node_exporter", argv, port, workdir)
+
+
+def agent_server(workdir: str, binary: str, threads: int) -> tuple[Server, bool]:
+    port = free_port()
+    argv = [binary, "--listen-address", f"127.0.0.1:{port}"]
+    # --threads is what makes CPU per request comparable to one nginx worker; say so if absent.
+    has_threads = "--threads" in cmd_output([binary, "--help"])
+    if has_threads:
+        argv += ["--threads", str(threads)]
+    return Server("agent", argv, port, workdir), has_threads
+
+
+def run_microbench(binary: str, cpu: str | None, workdir: str) -> list[dict]:
+    if not os.path.exists(binary):
+        log(f"microbenchmark binary {binary} not found; skipping")
+        return []
+    out_json = os.path.join(workdir, "micro.json")
+    argv = (["taskset", "-c", cpu] if cpu is not None else []) + [
+        binary, f"--benchmark_out={out_json}", "--benchmark_out_format=json",
+        "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true",
+        "--benchmark_min_time=0.2"]
+    log("running microbenchmarks: " + " ".join(argv))
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=REPO)
+    if res.returncode != 0:
+        raise RuntimeError(f"microbenchmark failed:\n{res.stderr}")
+    with open(out_json) as f:
+        data = json.load(f)
+    rows = []
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") not in (None, "median"):
+            continue
+        scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
+        rows.append({"name": b.get("run_name", b["name"]),
+                     "cpu_us": b["cpu_time"] * scale, "real_us": b["real_time"] * scale,
+                     "bytes_per_second": b.get("bytes_per_second")})
+    return rows
+
+
+def fmt_us(us: float) -> str:
+    if us >= 1e6:
+        return f"{us / 1e6:.2f} s"
+    if us >= 1e3:
+        return f"{us / 1e3:.3g} ms"
+    return f"{us:.3g} us"
+
+
+def fmt_num(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.servers: list[Server] = []
+        self.workdir = tempfile.mkdtemp(prefix="nodeagent-bench-")
+        os.chmod(self.workdir, 0o755)  # nginx's worker runs as nobody when we are root
+        multi = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") and not args.no_pin
+        self.server_cpu = args.server_cpu if multi else None
+        self.client_cpu = args.client_cpu if multi else None
+
+    def stop_servers(self) -> None:
+        for s in self.servers:
+            try:
+                s.stop()
+            except Exception as e:  # keep stopping the others
+                log(f"stopping {s.name}: {e}")
+        self.servers = []
+
+    def run(self) -> dict:
+        a = self.args
+        started = datetime.datetime.now(datetime.timezone.utc)
+        info = machine_info()
+        info["loadavg_start"] = loadavg()
+        agent_bin = os.path.join(a.bin_dir, "node-agent")
+        if not os.access(agent_bin, os.X_OK):
+            raise RuntimeError(f"{agent_bin} not found: run `make build` first")
+
+        agent, has_threads = agent_server(self.workdir, agent_bin, a.threads)
+        nginx = nginx_server(self.workdir)
+        nodeexp = node_exporter_server(self.workdir)
+        self.servers = [agent, nginx, nodeexp]
+        targets = [
+            Target("agent /", agent, "/"),
+            Target("agent /v1/node", agent, "/v1/node"),
+            Target("agent /metrics", agent, "/metrics"),
+            Target("node_exporter /metrics", nodeexp, "/metrics"),
+            Target("nginx /", nginx, "/"),
+        ]
+        if a.only:
+            targets = [t for t in targets if any(o in t.name for o in a.only.split(","))]
+        for s in self.servers:
+            s.start(self.server_cpu)
+        bodies = {}
+        for s in self.servers:
+            probe = next((t for t in targets if t.server is s), None)
+            path = probe.path if probe else "/"
+            wait_ready(s, f"http://127.0.0.1:{s.port}{path}")
+        for t in targets:
+            status, body = http_get(t.url)
+            if status != 200 or not body:
+                raise RuntimeError(f"{t.name}: HTTP {status}, {len(body)} bytes")
+            bodies[t.name] = len(body)
+        # Idle: ready and answered one probe, then left alone for a couple of sampler ticks.
+        time.sleep(a.idle_wait)
+        idle = {s.name: s.memory_kib() for s in self.servers}
+        log("idle RSS: " + ", ".join(f"{k}={v[0]} KiB" for k, v in idle.items()))
+
+        # Warm-up (not recorded): lets Go's heap and any lazy init settle before measuring.
+        for t in targets:
+            run_wrk(t, 50, a.warmup, self.client_cpu)
+
+        runs = []
+        after_load: dict[str, tuple[int, int]] = {}
+        conns = [int(c) for c in a.conns.split(",")]
+        total = a.reps * len(conns) * len(targets)
+        n = 0
+        for rep in range(a.reps):
+            order = targets[rep % len(targets):] + targets[:rep % len(targets)]
+            for c in conns:
+                for t in order:
+                    n += 1
+                    time.sleep(a.settle)
+                    r = run_wrk(t, c, a.duration, self.client_cpu)
+                    r.update(target=t.name, conns=c, rep=rep)
+                    runs.append(r)
+                    if c == max(conns):
+                        after_load[t.server.name] = t.server.memory_kib()
+                    log(f"[{n}/{total}] {t.name} c={c} rep={rep}: {r['rps']:.0f} req/s, "
+                        f"p99 {fmt_us(r['p99_us'])}, {r['cpu_us_per_req']:.2f} us CPU/req, "
+                        f"errors {r['errors']}")
+        final = {s.name: s.memory_kib() for s in self.servers}
+        micro = [] if a.skip_micro else run_microbench(
+            os.path.join(a.bin_dir, "nodeagent_microbench"), self.server_cpu, self.workdir)
+        info["loadavg_end"] = loadavg()
+        finished = datetime.datetime.now(datetime.timezone.utc)
+        return {
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+            "wall_s": round((finished - started).total_seconds()),
+            "machine": info,
+            "config": {
+                "duration_s": a.duration, "reps": a.reps, "conns": conns,
+                "server_cpu": self.server_cpu, "client_cpu": self.client_cpu,
+                "agent_argv": agent.argv, "agent_threads_flag": has_threads,
+                "node_exporter_argv": nodeexp.argv, "nginx_body_bytes": len(NGINX_BODY),
+            },
+            "body_bytes": bodies,
+            "targets": [t.name for t in targets],
+            "memory_kib": {name: {"idle_rss": idle[name][0],
+                                  "loaded_rss": after_load.get(name, final[name])[0],
+                                  "hwm": final[name][1]} for name in idle},
+            "runs": runs,
+            "micro": micro,
+        }
+
+
+def summarize(data: dict) -> dict:
+    """Medians per (target, conns) and paired per-rep ratios."""
+    runs = data["runs"]
+    conns = data["config"]["conns"]
+    summary = {}
+    for t in data["targets"]:
+        for c in conns:
+            rs = [r for r in runs if r["target"] == t and r["conns"] == c]
+            if not rs:
+                continue
+            rps = [r["rps"] for r in rs]
+            summary[(t, c)] = {
+                "rps": median(rps),
+                "rps_spread": (max(rps) - min(rps)) / median(rps) if median(rps) else 0,
+                "p50_us": median([r["p50_us"] for r in rs]),
+                "p99_us": median([r["p99_us"] for r in rs]),
+                "cpu_us_per_req": median([r["cpu_us_per_req"] for r in rs]),
+                "errors": sum(r["errors"] for r in rs),
+                "n": len(rs),
+            }
+
+    def paired(t1: str, t2: str, c: int, key: str) -> float | None:
+        ratios = []
+        for rep in range(data["config"]["reps"]):
+            a = [r for r in runs if r["target"] == t1 and r["conns"] == c and r["rep"] == rep]
+            b = [r for r in runs if r["target"] == t2 and r["conns"] == c and r["rep"] == rep]
+            if a and b and b[0][key]:
+                ratios.append(a[0][key] / b[0][key])
+        return median(ratios) if ratios else None
+
+    ratios = {}
+    for c in conns:
+        for key in ("cpu_us_per_req", "rps", "p99_us"):
+            ratios[("agent /", "nginx /", c, key)] = paired("agent /", "nginx /", c, key)
+            ratios[("agent /metrics", "node_exporter /metrics", c, key)] = paired(
+                "agent /metrics", "node_exporter /metrics", c, key)
+    return {"summary": summary, "ratios": ratios}
+
+
+def evaluate(data: dict, s: dict) -> list[tuple[str, str, str]]:
+    """[(target text, measured text, PASS/MISS/N/A)] for the issue's targets."""
+    ratios, conns = s["ratios"], data["config"]["conns"]
+    out = []
+
+    def verdict(ok: bool | None) -> str:
+        return "N/A" if ok is None else ("PASS" if ok else "MISS")
+
+    c = 50 if 50 in conns else conns[len(conns) // 2]
+    cpu = ratios.get(("agent /", "nginx /", c, "cpu_us_per_req"))
+    rps = ratios.get(("agent /", "nginx /", c, "rps"))
+    out.append((f"Agent `/` at c={c}: CPU/request <= {TARGET_CPU_VS_NGINX}x nginx",
+                f"{cpu:.2f}x" if cpu is not None else "not measured",
+                verdict(None if cpu is None else cpu <= TARGET_CPU_VS_NGINX)))
+    out.append((f"Agent `/` at c={c}: req/s >= {TARGET_RPS_VS_NGINX}x nginx",
+                f"{rps:.2f}x" if rps is not None else "not measured",
+                verdict(None if rps is None else rps >= TARGET_RPS_VS_NGINX)))
+    ms = [ratios.get(("agent /metrics", "node_exporter /metrics", cc, "cpu_us_per_req"))
+          for cc in conns]
+    ms = [m for m in ms if m is not None]
+    worst = max(ms) if ms else None
+    out.append(("Agent `/metrics`: CPU/scrape <= 1/20 of node_exporter's (worst c)",
+                (f"1/{1 / worst:.0f} ({worst:.3f}x)" if worst else "not measured"),
+                verdict(None if worst is None else worst <= TARGET_METRICS_VS_NODE_EXPORTER)))
+    mem = data["memory_kib"].get("agent")
+    if mem:
+        idle, loaded, hwm = (mem["idle_rss"] / 1024, mem["loaded_rss"] / 1024, mem["hwm"] / 1024)
+        out.append((f"Agent RSS idle <= {TARGET_RSS_IDLE_MIB} MiB", f"{idle:.1f} MiB",
+                    verdict(idle <= TARGET_RSS_IDLE_MIB)))
+        out.append((f"Agent RSS after the c={max(conns)} run <= {TARGET_RSS_LOADED_MIB} MiB",
+                    f"{loaded:.1f} MiB (peak VmHWM {hwm:.1f} MiB)",
+                    verdict(loaded <= TARGET_RSS_LOADED_MIB)))
+    cmax = max(conns)
+    p99 = ratios.get(("agent /", "nginx /", cmax, "p99_us"))
+    out.append((f"Agent `/` p99 at c={cmax} <= {TARGET_P99_VS_NGINX}x nginx",
+                f"{p99:.2f}x" if p99 is not None else "not measured",
+                verdict(None if p99 is None else p99 <= TARGET_P99_VS_NGINX)))
+    sample = next((m for m in data["micro"] if re.search(data["sample_bench"], m["name"])), None)
+    out.append((f"One full sample (all readers) <= {TARGET_SAMPLE_US} us CPU (microbenchmark)",
+                f"{sample['cpu_us']:.1f} us ({sample['name']})" if sample else "not measured",
+                verdict(None if sample is None else sample["cpu_us"] <= TARGET_SAMPLE_US)))
+    return out
+
+
+def render_markdown(data: dict, s: dict, verdicts: list, plot_name: str | None) -> str:
+    cfg, info, summary, ratios = data["config"], data["machine"], s["summary"], s["ratios"]
+    L = []
+    L.append(f"Measured {data['started']} (UTC), commit `{info.get('commit', '?')}`, "
+             f"wall time {data['wall_s'] // 60} min {data['wall_s'] % 60} s.")
+    L.append("")
+    L.append("### Throughput, latency and CPU (medians of "
+             f"{cfg['reps']} runs of `wrk --latency -t1 -d{cfg['duration_s']}s`)")
+    L.append("")
+    L.append("| target | conns | req/s | spread | p50 | p99 | CPU/10k req | CPU/req | body | errors |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for t in data["targets"]:
+        for c in cfg["conns"]:
+            r = summary.get((t, c))
+            if not r:
+                continue
+            L.append(f"| {t} | {c} | {fmt_num(r['rps'])} | {r['rps_spread'] * 100:.0f}% | "
+                     f"{fmt_us(r['p50_us'])} | {fmt_us(r['p99_us'])} | "
+                     f"{fmt_us(r['cpu_us_per_req'] * 1e4)} | {fmt_us(r['cpu_us_per_req'])} | "
+                     f"{data['body_bytes'].get(t, 0)} B | {r['errors']} |")
+    L.append("")
+    L.append("### Ratios within this run (median of per-rep paired ratios)")
+    L.append("")
+    L.append("| comparison | conns | CPU/req | req/s | p99 |")
+    L.append("|---|---:|---:|---:|---:|")
+    for a, b in (("agent /", "nginx /"), ("agent /metrics", "node_exporter /metrics")):
+        for c in cfg["conns"]:
+            vals = [ratios.get((a, b, c, k)) for k in ("cpu_us_per_req", "rps", "p99_us")]
+            if all(v is None for v in vals):
+                continue
+            cells = " | ".join("-" if v is None else f"{v:.3g}x" for v in vals)
+            L.append(f"| {a} vs {b} | {c} | {cells} |")
+    L.append("")
+    L.append("### Memory (whole process tree; nginx = master + worker)")
+    L.append("")
+    L.append(f"| server | idle VmRSS | VmRSS after c={max(cfg['conns'])} | peak VmHWM |")
+    L.append("|---|---:|---:|---:|")
+    for name, m in data["memory_kib"].items():
+        L.append(f"| {name} | {m['idle_rss'] / 1024:.1f} MiB | {m['loaded_rss'] / 1024:.1f} MiB | "
+                 f"{m['hwm'] / 1024:.1f} MiB |")
+    L.append("")
+    if data["micro"]:
+        L.append("### Microbenchmarks (Google Benchmark, median of 3 repetitions, pinned)")
+        L.append("")
+        L.append("| benchmark | CPU | wall |")
+        L.append("|---|---:|---:|")
+        for m in data["micro"]:
+            L.append(f"| `{m['name']}` | {fmt_us(m['cpu_us'])} | {fmt_us(m['real_us'])} |")
+        L.append("")
+    L.append("### Targets (issue 6)")
+    L.append("")
+    L.append("| target | measured | result |")
+    L.append("|---|---|---|")
+    for text, measured, v in verdicts:
+        L.append(f"| {text} | {measured} | **{v}** |")
+    L.append("")
+    if plot_name:
+        L.append(f"![req/s and CPU per request per target]({plot_name})")
+        L.append("")
+    L.append("### Machine and set-up")
+    L.append("")
+    pin = (f"servers pinned to CPU {cfg['server_cpu']}, wrk to CPU {cfg['client_cpu']} (taskset)"
+           if cfg["server_cpu"] is not None else "no CPU pinning (fewer than 2 CPUs)")
+    L.append(f"- CPU: {info.get('cpu_model', '?')}, {info.get('cpus')} CPUs; "
+             f"memory {info.get('mem_total_mib', '?')} MiB; {info.get('os', '?')}, "
+             f"kernel {info.get('kernel')}")
+    L.append(f"- Load average at start / end: {info['loadavg_start']} / {info['loadavg_end']} "
+             "(other work on the machine shows up here)")
+    L.append(f"- {pin}; one worker each: agent `{' '.join(cfg['agent_argv'][1:])}`"
+             + ("" if cfg["agent_threads_flag"] else " (agent has no --threads flag)")
+             + ", nginx `worker_processes 1`, node_exporter's GOMAXPROCS follows the 1-CPU affinity")
+    L.append(f"- nginx ceiling: {info.get('nginx', '')}, `return 200` with a fixed "
+             f"{cfg['nginx_body_bytes']}-byte body, keepalive_requests 1000000, access log off")
+    L.append(f"- {info.get('node_exporter', 'node_exporter')}: "
+             f"`{' '.join(a for a in cfg['node_exporter_argv'][1:] if 'listen' not in a)}`")
+    L.append(f"- {info.get('wrk', 'wrk')}, {cfg['reps']} reps x connections {cfg['conns']}, "
+             f"{cfg['duration_s']} s each, targets interleaved and rotated per rep")
+    return "\n".join(L) + "\n"
+
+
+def write_plot(data: dict, s: dict, outdir: str, workdir: str) -> str | None:
+    if not shutil.which("gnuplot"):
+        log("gnuplot not found; no plot")
+        return None
+    conns = data["config"]["conns"]
+    datafile = os.path.join(workdir, "plot.dat")
+    with open(datafile, "w") as f:
+        # Column headers double as legend titles (columnheader() in plot.gp).
+        f.write("target " + " ".join(f"c={c}" for c in conns * 2) + "\n")
+        for t in data["targets"]:
+            row = [s["summary"].get((t, c)) for c in conns]
+            rps = " ".join(f"{r['rps']:.1f}" if r else "NaN" for r in row)
+            cpu = " ".join(f"{r['cpu_us_per_req']:.4f}" if r else "NaN" for r in row)
+            f.write(f'"{t}" {rps} {cpu}\n')
+    png = os.path.join(outdir, "latest.png")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plot.gp")
+    title = f"node-agent benchmark {data['started'][:10]} ({data['machine'].get('commit', '')})"
+    res = subprocess.run(["gnuplot", "-e", f"datafile='{datafile}'; outfile='{png}'; "
+                          f"nconns={len(conns)}; ntargets={len(data['targets'])}; plottitle='{title}'", script],
+                         capture_output=True, text=True, timeout=60)
+    if res.returncode != 0:
+        log(f"gnuplot failed: {res.stderr}")
+        return None
+    return png
+
+
+DOC_BEGIN = "<!-- bench:latest:begin (written by bench/run.py) -->"
+DOC_END = "<!-- bench:latest:end -->"
+
+
+def update_docs(doc: str, md: str) -> None:
+    with open(doc) as f:
+        text = f.read()
+    if DOC_BEGIN not in text or DOC_END not in text:
+        log(f"{doc} has no results markers; not updated")
+        return
+    # The doc lives in docs/, the plot in bench/results/: point the image there.
+    md = md.replace("](latest.png)", "](../bench/results/latest.png)")
+    head, rest = text.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    with open(doc, "w") as f:
+        f.write(head + DOC_BEGIN + "\n" + md + DOC_END + tail)
+    log(f"updated {doc}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--bin-dir", default=os.path.join(REPO, "build", "bin"))
+    p.add_argument("--out-dir", default=os.path.join(REPO, "bench", "results"))
+    p.add_argument("--docs", default=os.path.join(REPO, "docs", "benchmarks.md"),
+                   help="doc whose results section is replaced ('' to leave it alone)")
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--conns", default="1,50,500")
+    p.add_argument("--threads", type=int, default=1, help="agent --threads")
+    p.add_argument("--warmup", type=int, default=1, help="seconds of unrecorded load per target")
+    p.add_argument("--settle", type=float, default=0.5, help="pause between runs (s)")
+    p.add_argument("--idle-wait", type=float, default=2.0, help="wait before idle RSS (s)")
+    p.add_argument("--server-cpu", default="0")
+    p.add_argument("--client-cpu", default="1")
+    p.add_argument("--no-pin", action="store_true")
+    p.add_argument("--only", default="", help="comma-separated substrings of target names")
+    p.add_argument("--skip-micro", action="store_true")
+    p.add_argument("--sample-bench", default=r"BM_Sampler_FullSample",
+                   help="regex naming the microbenchmark of one full sample")
+    p.add_argument("--keep-workdir", action="store_true")
+    args = p.parse_args()
+    for tool in ("wrk", "nginx", "prometheus-node-exporter"):
+        if not shutil.which(tool):
+            log(f"{tool} not found: run `scripts/setup.sh bench`")
+            return 2
+
+    bench = Bench(args)
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    try:
+        data = bench.run()
+        data["sample_bench"] = args.sample_bench
+        bench.stop_servers()
+        os.makedirs(args.out_dir, exist_ok=True)
+        s = summarize(data)
+        verdicts = evaluate(data, s)
+        data["verdicts"] = verdicts
+        png = write_plot(data, s, args.out_dir, bench.workdir)
+        md = render_markdown(data, s, verdicts, os.path.basename(png) if png else None)
+        with open(os.path.join(args.out_dir, "latest.md"), "w") as f:
+            f.write("# node-agent benchmark: latest results\n\n"
+                    "Written by `make bench` (bench/run.py); see docs/benchmarks.md.\n\n" + md)
+        with open(os.path.join(args.out_dir, "latest.json"), "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        if args.docs:
+            update_docs(args.docs, md)
+        print(md)
+        log(f"wrote {args.out_dir}/latest.md, latest.json" + (", latest.png" if png else ""))
+        return 0
+    finally:
+        bench.stop_servers()
+        if args.keep_workdir:
+            log(f"kept {bench.workdir}")
+        else:
+            shutil.rmtree(bench.workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
