@@ -1,0 +1,82 @@
+#include "agent/agent.h"
+
+#include "agent/self_metrics.h"
+#include "log/log.h"
+
+namespace nodeagent::agent {
+namespace {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Agent::Agent(Config config, nodeinfo::HostFs fs)
+    : config_(std::move(config)),
+      fs_(std::move(fs)),
+      start_time_seconds_(unix_now()),
+      feed_(std::make_shared<http::Feed>()) {}
+
+std::unique_ptr<Agent> Agent::create(Config config) {
+  auto fs = nodeinfo::HostFs::open(config.procfs, config.sysfs);
+  if (!fs) {
+    log::error("cannot open host root", {{"reason", fs.error().message()}});
+    return nullptr;
+  }
+  std::unique_ptr<Agent> agent(new Agent(std::move(config), std::move(*fs)));
+  const Config& c = agent->config_;
+
+  RouteContext context{agent->feed_, nullptr, 3 * c.interval + std::chrono::seconds(1)};
+  auto router =
+      std::make_shared<Router>(agent->board_, c.access, std::move(context), agent->counters_);
+  http::ServerOptions options;
+  options.listen = c.listen;
+  if (c.threads != 0) options.threads = c.threads;
+  options.limits.max_connections = c.max_connections;
+  options.socket_mode = c.socket_mode;
+  agent->server_ = std::make_unique<http::Server>(
+      std::move(options),
+      [router](const http::Request& request) { return router->handle(request); });
+  if (auto bound = agent->server_->listen(); !bound) {
+    log::error("cannot listen", {{"reason", bound.error().message()}});
+    return nullptr;
+  }
+
+  nodeinfo::Sampler sampler(agent->fs_, c.node_name);
+  Agent* self = agent.get();
+  agent->sampling_ =
+      std::make_unique<SamplingLoop>(std::move(sampler), c.interval, agent->board_, agent->feed_,
+                                     [self](const nodeinfo::Snapshot& s, double seconds) {
+                                       return self->self_metrics(s, seconds);
+                                     });
+  return agent;
+}
+
+std::string Agent::self_metrics(const nodeinfo::Snapshot& snapshot, double sample_seconds) const {
+  SelfMetricsInput in{counters_, server_->stats(), read_process_stats(start_time_seconds_)};
+  in.sample_timestamp_seconds =
+      std::chrono::duration<double>(snapshot.taken_at.time_since_epoch()).count();
+  in.sample_duration_seconds = sample_seconds;
+  in.sample_errors = snapshot.errors.size();
+  return render_self_metrics(in);
+}
+
+int Agent::run() {
+  log::info("starting", {{"node", config_.node_name},
+                         {"procfs", config_.procfs.string()},
+                         {"sysfs", config_.sysfs.string()},
+                         {"interval_ms", static_cast<std::int64_t>(config_.interval.count())}});
+  sampling_->start();
+  server_->run();
+  sampling_->stop();
+  log::info("stopped");
+  return 0;
+}
+
+void Agent::stop() {
+  server_->stop();
+  feed_->close();
+}
+
+}  // namespace nodeagent::agent

@@ -1,0 +1,182 @@
+#include "agent/config.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace nodeagent::agent {
+namespace {
+
+constexpr std::string_view kDescription =
+    "node-agent serves this node's information (uptime, load, threads, CPU, memory, pressure)\n"
+    "over HTTP, read from the host's /proc. Routes:\n"
+    "  /                one text line (JSON when Accept prefers application/json)\n"
+    "  /v1/node         JSON snapshot           /v1/node/watch  Server-Sent Events stream\n"
+    "  /metrics         Prometheus metrics      /v1/agent       the agent's self-report\n"
+    "  /healthz         alive                   /readyz         503 until a fresh sample exists\n"
+    "The node name comes from $NODE_NAME, else the hostname. Logs are logfmt lines on stdout.\n"
+    "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up failure\n"
+    "(port in use, /proc unreadable), 2 on a bad flag.";
+
+// A flag value that failed validation; the message names the flag.
+struct FlagError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(std::string_view flag, const std::string& reason) {
+  throw FlagError(std::string(flag) + ": " + reason);
+}
+
+unsigned parse_unsigned(std::string_view flag, const std::string& text, unsigned min, unsigned max,
+                        int base = 10) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    std::ostringstream range;
+    if (base == 8) {
+      range << std::oct << "an octal mode from 0" << min << " to 0" << max;
+    } else {
+      range << "a whole number from " << min << " to " << max;
+    }
+    fail(flag, "\"" + text + "\" is not " + range.str());
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  double total_ms = 0;
+  while (!text.empty()) {
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || value < 0 || !std::isfinite(value)) return std::nullopt;
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    std::size_t unit_len = 0;
+    while (unit_len < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_len]))) {
+      ++unit_len;
+    }
+    std::string_view unit = text.substr(0, unit_len);
+    text.remove_prefix(unit_len);
+    if (unit == "ms") {
+      total_ms += value;
+    } else if (unit == "s") {
+      total_ms += value * 1e3;
+    } else if (unit == "m") {
+      total_ms += value * 60e3;
+    } else if (unit == "h") {
+      total_ms += value * 3600e3;
+    } else {
+      return std::nullopt;  // includes a bare number: Go requires a unit too
+    }
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(total_ms)));
+}
+
+ParseOutcome parse_config(int argc, const char* const* argv,
+                          std::optional<std::string> env_node_name, std::string hostname) {
+  CLI::App app{std::string(kDescription), "node-agent"};
+  app.get_formatter()->column_width(34);
+
+  std::vector<std::string> listen{":80"};
+  std::string procfs = "/proc", sysfs = "/sys", interval = "1s", log_level = "info";
+  std::vector<std::string> allow;
+  std::string socket_mode = "0660", user = "65534";
+  unsigned threads = 0, max_connections = 10000;
+  bool allow_root = false;
+
+  app.add_option("--listen-address", listen,
+                 "Where to serve: :PORT (all addresses), HOST:PORT, [IPv6]:PORT or\n"
+                 "unix:///path/to.sock. Repeat to serve several.")
+      ->capture_default_str()
+      ->type_name("ADDR");
+  app.add_option("--procfs", procfs, "The host's /proc, e.g. /host/proc in a DaemonSet pod")
+      ->capture_default_str()
+      ->type_name("DIR");
+  app.add_option("--sysfs", sysfs, "The host's /sys")->capture_default_str()->type_name("DIR");
+  app.add_option("--interval", interval, "Time between samples (500ms, 1s, 1m)")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  app.add_option("--log-level", log_level, "debug, info, warn or error")
+      ->capture_default_str()
+      ->type_name("LEVEL");
+  app.add_option("--allow-cidr", allow,
+                 "Serve only TCP clients from this network (repeatable); others get\n"
+                 "403. Default: everyone. Unix-socket clients are governed by\n"
+                 "--socket-mode instead.")
+      ->type_name("CIDR");
+  app.add_option("--socket-mode", socket_mode, "File mode of unix sockets (octal)")
+      ->capture_default_str()
+      ->type_name("MODE");
+  app.add_option("--user", user,
+                 "When started as root: the uid (and gid) to switch to once the\n"
+                 "sockets are bound and the roots opened")
+      ->capture_default_str()
+      ->type_name("UID");
+  app.add_flag("--allow-root", allow_root, "Stay uid 0 when started as root (not recommended)");
+  app.add_option("--threads", threads, "Event-loop threads; 0 means one per core")
+      ->capture_default_str()
+      ->type_name("N");
+  app.add_option("--max-connections", max_connections,
+                 "Open connections beyond this are closed at once")
+      ->capture_default_str()
+      ->type_name("N");
+  app.set_version_flag("--version", std::string(PROJECT_VERSION));
+
+  ParseOutcome out;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out.message = app.help();
+    return out;
+  } catch (const CLI::CallForVersion&) {
+    out.message = "node-agent " + std::string(PROJECT_VERSION) + "\n";
+    return out;
+  } catch (const CLI::ParseError& e) {
+    out.exit_code = 2;
+    out.message = "node-agent: " + std::string(e.what()) + "\nRun 'node-agent --help' for usage.\n";
+    return out;
+  }
+
+  try {
+    Config config;
+    for (const std::string& text : listen) {
+      auto parsed = http::parse_listen_address(text);
+      if (!parsed) fail("--listen-address", "\"" + text + "\": " + parsed.error().message());
+      config.listen.push_back(*parsed);
+    }
+    if (procfs.empty()) fail("--procfs", "must not be empty");
+    if (sysfs.empty()) fail("--sysfs", "must not be empty");
+    config.procfs = procfs;
+    config.sysfs = sysfs;
+    auto every = parse_duration(interval);
+    if (!every || *every < std::chrono::milliseconds(100) || *every > std::chrono::hours(1)) {
+      fail("--interval", "\"" + interval + "\" is not a duration from 100ms to 1h (e.g. 1s)");
+    }
+    config.interval = *every;
+    auto level = log::parse_level(log_level);
+    if (!level) fail("--log-level", "\"" + log_level + "\" is not one of debug, info, warn, error");
+    config.log_level = *level;
+    for (const std::string& cidr : allow) {
+      if (auto error = config.access.add(cidr)) fail("--allow-cidr", *error);
+    }
+    config.socket_mode = parse_unsigned("--socket-mode", socket_mode, 0, 0777, 8);
+    config.user = parse_unsigned("--user", user, 1, 4294967294u);
+    config.allow_root = allow_root;
+    if (threads > 256) fail("--threads", std::to_string(threads) + " is more than 256");
+    config.threads = threads;
+    if (max_connections == 0) fail("--max-connections", "must be at least 1");
+    config.max_connections = max_connections;
+    config.node_name = env_node_name && !env_node_name->empty() ? *env_node_name : hostname;
+    out.config = std::move(config);
+  } catch (const FlagError& e) {
+    out.exit_code = 2;
+    out.message = "node-agent: " + std::string(e.what()) + "\nRun 'node-agent --help' for usage.\n";
+  }
+  return out;
+}
+
+}  // namespace nodeagent::agent

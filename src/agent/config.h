@@ -1,0 +1,46 @@
+#pragma once
+// Command-line configuration of the agent. Parsing is separate from main() so every flag error can
+// be tested: a bad flag yields a message that names it and exit status 2.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/access.h"
+#include "http/listen_address.h"
+#include "log/log.h"
+
+namespace nodeagent::agent {
+
+struct Config {
+  std::vector<http::ListenAddress> listen;   // --listen-address (repeatable), default ":80"
+  std::filesystem::path procfs = "/proc";    // --procfs: the host's /proc (e.g. /host/proc)
+  std::filesystem::path sysfs = "/sys";      // --sysfs
+  std::chrono::milliseconds interval{1000};  // --interval between samples
+  log::Level log_level = log::Level::kInfo;  // --log-level
+  AccessList access;                         // --allow-cidr (repeatable); empty allows everyone
+  unsigned socket_mode = 0660;               // --socket-mode for unix sockets (octal)
+  unsigned user = 65534;                     // --user: uid (and gid) to switch to when root
+  bool allow_root = false;                   // --allow-root: stay uid 0 when started as root
+  unsigned threads = 0;                      // --threads event loops; 0 = one per core
+  unsigned max_connections = 10000;          // --max-connections
+  std::string node_name;                     // NODE_NAME, else the hostname
+};
+
+// What main() should do after parsing: run with the config, or print and exit.
+struct ParseOutcome {
+  std::optional<Config> config;  // set when the agent should run
+  int exit_code = 0;             // when config is empty: 0 (--help/--version) or 2 (bad flag)
+  std::string message;           // help text, version, or "node-agent: --flag: reason"
+};
+
+// `env_node_name` and `hostname` are passed in (not read here) so tests control them.
+ParseOutcome parse_config(int argc, const char* const* argv,
+                          std::optional<std::string> env_node_name, std::string hostname);
+
+// Go-style durations as the seeds' agent accepts them: "500ms", "1s", "1m30s", "2h".
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace nodeagent::agent

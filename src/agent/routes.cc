@@ -1,0 +1,136 @@
+#include "agent/routes.h"
+
+#include "agent/negotiate.h"
+#include "log/log.h"
+
+namespace nodeagent::agent {
+namespace {
+
+constexpr std::string_view kText = http::kTextPlain;
+constexpr std::string_view kJson = http::kApplicationJson;
+constexpr std::string_view kMetrics = "text/plain; version=0.0.4; charset=utf-8";
+
+// Serves a string owned by the published bundle without copying it.
+// The aliasing shared_ptr keeps the whole bundle alive while the body is written.
+http::Response shared_body(unsigned status, std::string_view type,
+                           const std::shared_ptr<const Published>& state, const std::string& body) {
+  return http::Response::shared(status, std::shared_ptr<const std::string>(state, &body), type);
+}
+
+http::Response fixed(unsigned status, std::string_view body) {
+  return http::Response::static_text(status, body, kText);
+}
+
+// 503 with the sample's one-line reason, or a fixed reason before the first sample.
+http::Response unavailable(const std::shared_ptr<const Published>& state) {
+  if (!state) return fixed(503, "no sample yet\n");
+  return shared_body(503, kText, state, state->unavailable);
+}
+
+}  // namespace
+
+std::string_view route_path(Route route) {
+  switch (route) {
+    case Route::kRoot:
+      return "/";
+    case Route::kNode:
+      return "/v1/node";
+    case Route::kWatch:
+      return "/v1/node/watch";
+    case Route::kAgent:
+      return "/v1/agent";
+    case Route::kMetrics:
+      return "/metrics";
+    case Route::kHealthz:
+      return "/healthz";
+    case Route::kReadyz:
+      return "/readyz";
+    case Route::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+Route route_of(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  for (Route r : {Route::kRoot, Route::kNode, Route::kWatch, Route::kAgent, Route::kMetrics,
+                  Route::kHealthz, Route::kReadyz}) {
+    if (target == route_path(r)) return r;
+  }
+  return Route::kOther;
+}
+
+std::size_t RequestCounters::code_index(unsigned status) {
+  for (std::size_t i = 0; i + 1 < kCodes.size(); ++i) {
+    if (kCodes[i] == status) return i;
+  }
+  return kCodes.size() - 1;  // any other code
+}
+
+void RequestCounters::count(Route route, unsigned status) {
+  counts_[static_cast<std::size_t>(route)][code_index(status)].fetch_add(1,
+                                                                         std::memory_order_relaxed);
+}
+
+std::uint64_t RequestCounters::get(Route route, unsigned status) const {
+  return counts_[static_cast<std::size_t>(route)][code_index(status)].load(
+      std::memory_order_relaxed);
+}
+
+http::Response respond(const http::Request& request, const std::shared_ptr<const Published>& state,
+                       const RouteContext& context, std::chrono::steady_clock::time_point now) {
+  using boost::beast::http::verb;
+  Route route = route_of(request.target);
+  if (route == Route::kOther) return fixed(404, "not found\n");
+  if (request.method != verb::get && request.method != verb::head) {
+    http::Response r = fixed(405, "method not allowed\n");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  const bool fresh = state && state->ok && now - state->sampled_at <= context.stale_after;
+  switch (route) {
+    case Route::kHealthz:
+      return fixed(200, "ok\n");
+    case Route::kReadyz:
+      if (fresh) return fixed(200, "ready\n");
+      if (state && state->ok) return fixed(503, "sample is stale: the sampler is not keeping up\n");
+      return unavailable(state);
+    case Route::kRoot:
+      if (!state || !state->ok) return unavailable(state);
+      if (prefers_json(request.accept)) return shared_body(200, kJson, state, state->json);
+      return shared_body(200, kText, state, state->text);
+    case Route::kNode:
+      if (!state || !state->ok) return unavailable(state);
+      return shared_body(200, kJson, state, state->json);
+    case Route::kMetrics:
+      // Served even when the seed line's sources fail: the agent's own metrics still matter.
+      if (!state) return unavailable(state);
+      return shared_body(200, kMetrics, state, state->metrics);
+    case Route::kWatch: {
+      if (!state || !state->ok) return unavailable(state);
+      return http::Response::event_stream(context.feed);
+    }
+    case Route::kAgent:
+      if (!context.agent_report) return fixed(503, "self-report not built yet\n");
+      return http::Response::shared(200, context.agent_report, kJson);
+    case Route::kOther:
+      break;
+  }
+  return fixed(404, "not found\n");
+}
+
+http::Response Router::handle(const http::Request& request) const {
+  Route route = route_of(request.target);
+  if (request.remote.ip && !access_.allows(*request.remote.ip)) {
+    log::warn("client refused",
+              {{"client", request.remote.to_string()}, {"path", std::string(route_path(route))}});
+    counters_.count(route, 403);
+    return fixed(403, "forbidden: client address not in --allow-cidr\n");
+  }
+  http::Response response =
+      respond(request, board_.current(), context_, std::chrono::steady_clock::now());
+  counters_.count(route, response.status);
+  return response;
+}
+
+}  // namespace nodeagent::agent

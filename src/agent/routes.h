@@ -1,0 +1,73 @@
+#pragma once
+// The agent's HTTP routes. respond() is a pure function of the request, the published sample and
+// the clock, so every route and error is tested without sockets; Router adds access control and
+// request counting around it.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agent/access.h"
+#include "agent/published.h"
+#include "http/feed.h"
+#include "http/request.h"
+#include "http/response.h"
+
+namespace nodeagent::agent {
+
+enum class Route : std::uint8_t {
+  kRoot,
+  kNode,
+  kWatch,
+  kAgent,
+  kMetrics,
+  kHealthz,
+  kReadyz,
+  kOther
+};
+inline constexpr std::size_t kRouteCount = 8;
+std::string_view route_path(Route route);  // "/", "/v1/node", ..., "other"
+Route route_of(std::string_view target);   // query string ignored
+
+// Requests served, by route and status code. Thread-safety: increments are relaxed atomics.
+class RequestCounters {
+ public:
+  static constexpr std::array<unsigned, 8> kCodes{200, 400, 403, 404, 405, 431, 503, 0};
+  void count(Route route, unsigned status);
+  std::uint64_t get(Route route, unsigned status) const;
+
+ private:
+  static std::size_t code_index(unsigned status);
+  std::array<std::array<std::atomic<std::uint64_t>, kCodes.size()>, kRouteCount> counts_{};
+};
+
+struct RouteContext {
+  std::shared_ptr<http::Feed> feed;                 // /v1/node/watch subscribers
+  std::shared_ptr<const std::string> agent_report;  // /v1/agent body, fixed after start-up
+  std::chrono::steady_clock::duration stale_after;  // /readyz fails when the sample is older
+};
+
+// `state` may be null before the first sample.
+http::Response respond(const http::Request& request, const std::shared_ptr<const Published>& state,
+                       const RouteContext& context, std::chrono::steady_clock::time_point now);
+
+// Thread-safety: handle() may run on every event loop at once.
+class Router {
+ public:
+  Router(const Board& board, const AccessList& access, RouteContext context,
+         RequestCounters& counters)
+      : board_(board), access_(access), context_(std::move(context)), counters_(counters) {}
+
+  http::Response handle(const http::Request& request) const;
+
+ private:
+  const Board& board_;
+  const AccessList& access_;
+  RouteContext context_;
+  RequestCounters& counters_;
+};
+
+}  // namespace nodeagent::agent

@@ -1,0 +1,120 @@
+#include "agent/self_metrics.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iterator>
+
+namespace nodeagent::agent {
+namespace {
+
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+template <class T>
+void sample(std::string& out, std::string_view name, T value) {
+  fmt::format_to(std::back_inserter(out), "{} {}\n", name, value);
+}
+
+std::uint64_t resident_bytes() {
+  int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128] = {};
+  ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  unsigned long long size = 0, resident = 0;
+  if (std::sscanf(buf, "%llu %llu", &size, &resident) != 2) return 0;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::uint64_t open_fds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return 0;
+  std::uint64_t count = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  ::closedir(dir);
+  return count > 0 ? count - 1 : 0;  // minus the directory stream's own fd
+}
+
+}  // namespace
+
+ProcessStats read_process_stats(double start_time_seconds) {
+  ProcessStats s;
+  s.resident_bytes = resident_bytes();
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    s.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                    static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  }
+  s.start_time_seconds = start_time_seconds;
+  s.open_fds = open_fds();
+  return s;
+}
+
+std::string render_self_metrics(const SelfMetricsInput& in) {
+  std::string out;
+  out.reserve(4096);
+
+  family(out, "nodeagent_http_requests_total", "counter",
+         "HTTP requests answered by the agent's routes, by route and status code.");
+  for (std::size_t r = 0; r < kRouteCount; ++r) {
+    auto route = static_cast<Route>(r);
+    for (unsigned code : RequestCounters::kCodes) {
+      std::uint64_t n = in.requests.get(route, code);
+      if (n == 0 && code != 200) continue;  // keep 200 series present so rates start at zero
+      if (code == 0) {
+        fmt::format_to(std::back_inserter(out),
+                       "nodeagent_http_requests_total{{route=\"{}\",code=\"other\"}} {}\n",
+                       route_path(route), n);
+      } else {
+        fmt::format_to(std::back_inserter(out),
+                       "nodeagent_http_requests_total{{route=\"{}\",code=\"{}\"}} {}\n",
+                       route_path(route), code, n);
+      }
+    }
+  }
+
+  const http::ServerStats& s = in.server;
+  family(out, "nodeagent_http_connections_open", "gauge", "Client connections open now.");
+  sample(out, "nodeagent_http_connections_open", s.connections_open.load());
+  family(out, "nodeagent_http_connections_accepted_total", "counter",
+         "Client connections accepted.");
+  sample(out, "nodeagent_http_connections_accepted_total", s.connections_accepted.load());
+  family(out, "nodeagent_http_connections_rejected_total", "counter",
+         "Connections closed at once because --max-connections were open.");
+  sample(out, "nodeagent_http_connections_rejected_total", s.connections_rejected.load());
+
+  family(out, "nodeagent_last_sample_timestamp_seconds", "gauge",
+         "Unix time of the sample being served; its age is time() minus this.");
+  sample(out, "nodeagent_last_sample_timestamp_seconds", in.sample_timestamp_seconds);
+  family(out, "nodeagent_sample_duration_seconds", "gauge",
+         "Wall time the last sample took to read and parse every source.");
+  sample(out, "nodeagent_sample_duration_seconds", in.sample_duration_seconds);
+  family(out, "nodeagent_sample_source_errors", "gauge",
+         "Sources that could not be read or parsed in the last sample.");
+  sample(out, "nodeagent_sample_source_errors", in.sample_errors);
+
+  family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the agent (VmRSS).");
+  sample(out, "process_resident_memory_bytes", in.process.resident_bytes);
+  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the agent.");
+  sample(out, "process_cpu_seconds_total", in.process.cpu_seconds);
+  family(out, "process_start_time_seconds", "gauge", "Unix time the agent started.");
+  sample(out, "process_start_time_seconds", in.process.start_time_seconds);
+  family(out, "process_open_fds", "gauge", "Open file descriptors of the agent.");
+  sample(out, "process_open_fds", in.process.open_fds);
+
+  family(out, "nodeagent_build_info", "gauge", "Always 1; the version label names the build.");
+  fmt::format_to(std::back_inserter(out), "nodeagent_build_info{{version=\"{}\"}} 1\n",
+                 PROJECT_VERSION);
+  return out;
+}
+
+}  // namespace nodeagent::agent

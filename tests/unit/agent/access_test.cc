@@ -1,0 +1,61 @@
+#include "agent/access.h"
+
+#include <gtest/gtest.h>
+
+namespace nodeagent::agent {
+namespace {
+
+namespace ip = boost::asio::ip;
+
+TEST(AccessList, EmptyAllowsEveryone) {
+  AccessList list;
+  EXPECT_TRUE(list.allows(ip::make_address("203.0.113.9")));
+  EXPECT_TRUE(list.allows(ip::make_address("::1")));
+}
+
+TEST(AccessList, MatchesNetworksAndSingleHosts) {
+  AccessList list;
+  ASSERT_FALSE(list.add("10.244.0.0/16"));
+  ASSERT_FALSE(list.add("192.168.1.7"));
+  ASSERT_FALSE(list.add("fd00::/8"));
+  EXPECT_TRUE(list.allows(ip::make_address("10.244.3.4")));
+  EXPECT_FALSE(list.allows(ip::make_address("10.245.0.1")));
+  EXPECT_TRUE(list.allows(ip::make_address("192.168.1.7")));
+  EXPECT_FALSE(list.allows(ip::make_address("192.168.1.8")));
+  EXPECT_TRUE(list.allows(ip::make_address("fd12::1")));
+  EXPECT_FALSE(list.allows(ip::make_address("fe80::1")));
+  EXPECT_EQ(list.rules(),
+            (std::vector<std::string>{"10.244.0.0/16", "192.168.1.7/32", "fd00::/8"}));
+}
+
+TEST(AccessList, MappedIpv4ClientsMatchIpv4Rules) {
+  AccessList list;
+  ASSERT_FALSE(list.add("127.0.0.0/8"));
+  EXPECT_TRUE(list.allows(ip::make_address("::ffff:127.0.0.1")));
+  EXPECT_FALSE(list.allows(ip::make_address("::ffff:10.0.0.1")));
+}
+
+TEST(AccessList, ZeroPrefixAllowsAllOfAFamily) {
+  AccessList list;
+  ASSERT_FALSE(list.add("0.0.0.0/0"));
+  EXPECT_TRUE(list.allows(ip::make_address("8.8.8.8")));
+  EXPECT_FALSE(list.allows(ip::make_address("2001:db8::1")));
+}
+
+TEST(AccessList, HostBitsAreCanonicalised) {
+  AccessList list;
+  ASSERT_FALSE(list.add("10.1.2.3/8"));
+  EXPECT_EQ(list.rules().front(), "10.0.0.0/8");
+  EXPECT_TRUE(list.allows(ip::make_address("10.9.9.9")));
+}
+
+TEST(AccessList, RejectsGarbageWithAReason) {
+  AccessList list;
+  EXPECT_TRUE(list.add("10.0.0.0/33"));
+  EXPECT_TRUE(list.add("banana"));
+  EXPECT_TRUE(list.add("fd00::/129"));
+  EXPECT_TRUE(list.empty());
+}
+
+}  // namespace
+}  // namespace nodeagent::agent

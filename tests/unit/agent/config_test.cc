@@ -1,0 +1,132 @@
+#include "agent/config.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace nodeagent::agent {
+namespace {
+
+ParseOutcome parse(std::vector<const char*> args, std::optional<std::string> node = std::nullopt) {
+  args.insert(args.begin(), "node-agent");
+  return parse_config(static_cast<int>(args.size()), args.data(), node, "host-1");
+}
+
+TEST(Config, DefaultsMatchTheSeeds) {
+  ParseOutcome out = parse({});
+  ASSERT_TRUE(out.config) << out.message;
+  const Config& c = *out.config;
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(http::to_string(c.listen[0]).find(":80"), http::to_string(c.listen[0]).size() - 3);
+  EXPECT_EQ(c.procfs, "/proc");
+  EXPECT_EQ(c.sysfs, "/sys");
+  EXPECT_EQ(c.interval, std::chrono::seconds(1));
+  EXPECT_EQ(c.user, 65534u);
+  EXPECT_FALSE(c.allow_root);
+  EXPECT_TRUE(c.access.empty());
+  EXPECT_EQ(c.socket_mode, 0660u);
+  EXPECT_EQ(c.node_name, "host-1");
+}
+
+TEST(Config, NodeNameFromEnvironmentWins) {
+  EXPECT_EQ(parse({}, "kind-worker").config->node_name, "kind-worker");
+  EXPECT_EQ(parse({}, "").config->node_name, "host-1");
+}
+
+TEST(Config, AcceptsEveryFlag) {
+  ParseOutcome out = parse({"--listen-address",
+                            ":11559",
+                            "--listen-address",
+                            "unix:///tmp/a.sock",
+                            "--procfs",
+                            "/host/proc",
+                            "--sysfs",
+                            "/host/sys",
+                            "--interval",
+                            "500ms",
+                            "--log-level",
+                            "debug",
+                            "--allow-cidr",
+                            "10.244.0.0/16",
+                            "--allow-cidr",
+                            "fd00::/8",
+                            "--socket-mode",
+                            "0600",
+                            "--user",
+                            "1000",
+                            "--allow-root",
+                            "--threads",
+                            "2",
+                            "--max-connections",
+                            "50"});
+  ASSERT_TRUE(out.config) << out.message;
+  const Config& c = *out.config;
+  EXPECT_EQ(c.listen.size(), 2u);
+  EXPECT_EQ(c.procfs, "/host/proc");
+  EXPECT_EQ(c.interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.log_level, log::Level::kDebug);
+  EXPECT_EQ(c.access.rules().size(), 2u);
+  EXPECT_EQ(c.socket_mode, 0600u);
+  EXPECT_EQ(c.user, 1000u);
+  EXPECT_TRUE(c.allow_root);
+  EXPECT_EQ(c.threads, 2u);
+  EXPECT_EQ(c.max_connections, 50u);
+}
+
+struct BadFlag {
+  std::vector<const char*> args;
+  const char* flag;
+};
+
+class ConfigBadFlag : public testing::TestWithParam<BadFlag> {};
+
+TEST_P(ConfigBadFlag, ExitsTwoNamingTheFlag) {
+  ParseOutcome out = parse(GetParam().args);
+  EXPECT_FALSE(out.config);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.message.find(GetParam().flag), std::string::npos) << out.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigBadFlag,
+    testing::Values(BadFlag{{"--interval", "1x"}, "--interval"},
+                    BadFlag{{"--interval", "10"}, "--interval"},
+                    BadFlag{{"--interval", "50ms"}, "--interval"},
+                    BadFlag{{"--listen-address", "nowhere"}, "--listen-address"},
+                    BadFlag{{"--listen-address", ":70000"}, "--listen-address"},
+                    BadFlag{{"--log-level", "loud"}, "--log-level"},
+                    BadFlag{{"--allow-cidr", "10.0.0.0/33"}, "--allow-cidr"},
+                    BadFlag{{"--allow-cidr", "banana"}, "--allow-cidr"},
+                    BadFlag{{"--socket-mode", "999"}, "--socket-mode"},
+                    BadFlag{{"--socket-mode", "rw"}, "--socket-mode"},
+                    BadFlag{{"--user", "0"}, "--user"}, BadFlag{{"--user", "bob"}, "--user"},
+                    BadFlag{{"--threads", "1000"}, "--threads"},
+                    BadFlag{{"--max-connections", "0"}, "--max-connections"},
+                    BadFlag{{"--procfs"}, "--procfs"}, BadFlag{{"--bogus"}, "--bogus"}));
+
+TEST(Config, HelpAndVersionExitZero) {
+  ParseOutcome help = parse({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_FALSE(help.config);
+  EXPECT_NE(help.message.find("--listen-address"), std::string::npos);
+  ParseOutcome version = parse({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.message.find("node-agent "), std::string::npos);
+}
+
+TEST(Duration, GoStyle) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse_duration("1s"), milliseconds(1000));
+  EXPECT_EQ(parse_duration("500ms"), milliseconds(500));
+  EXPECT_EQ(parse_duration("1m30s"), milliseconds(90000));
+  EXPECT_EQ(parse_duration("1.5s"), milliseconds(1500));
+  EXPECT_EQ(parse_duration("2h"), milliseconds(7200000));
+  EXPECT_FALSE(parse_duration(""));
+  EXPECT_FALSE(parse_duration("5"));
+  EXPECT_FALSE(parse_duration("s"));
+  EXPECT_FALSE(parse_duration("1d"));
+  EXPECT_FALSE(parse_duration("-1s"));
+}
+
+}  // namespace
+}  // namespace nodeagent::agent

@@ -1,0 +1,149 @@
+#include "agent/routes.h"
+
+#include <gtest/gtest.h>
+
+namespace nodeagent::agent {
+namespace {
+
+using boost::beast::http::verb;
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<const Published> sample(bool ok, Clock::time_point at) {
+  auto p = std::make_shared<Published>();
+  p->snapshot = std::make_shared<nodeinfo::Snapshot>();
+  p->sampled_at = at;
+  p->ok = ok;
+  p->text = "n1 uptime: 1s, load average: 0.00, 0.00, 0.00, active/total threads: 1/1\n";
+  p->json = R"({"node":"n1"})";
+  p->metrics = "node_load1 0\n";
+  p->unavailable = ok ? "" : "node info unavailable: /proc/loadavg: No such file or directory\n";
+  return p;
+}
+
+http::Request get(std::string_view target, std::string_view accept = "") {
+  http::Request r;
+  r.method = verb::get;
+  r.method_string = "GET";
+  r.target = target;
+  r.accept = accept;
+  return r;
+}
+
+class RoutesTest : public testing::Test {
+ protected:
+  Clock::time_point now_ = Clock::now();
+  RouteContext context_{std::make_shared<http::Feed>(),
+                        std::make_shared<const std::string>(R"({"version":"x"})"),
+                        std::chrono::seconds(4)};
+  http::Response call(const http::Request& r, const std::shared_ptr<const Published>& state) {
+    return respond(r, state, context_, now_);
+  }
+};
+
+TEST_F(RoutesTest, RootServesTheSeedLineSharedWithoutCopy) {
+  auto state = sample(true, now_);
+  http::Response r = call(get("/"), state);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.content_type, http::kTextPlain);
+  EXPECT_EQ(r.body, state->text);
+  EXPECT_EQ(r.body.data(), state->text.data());
+}
+
+TEST_F(RoutesTest, RootServesJsonWhenAsked) {
+  auto state = sample(true, now_);
+  http::Response r = call(get("/", "application/json"), state);
+  EXPECT_EQ(r.content_type, http::kApplicationJson);
+  EXPECT_EQ(r.body, state->json);
+}
+
+TEST_F(RoutesTest, QueryStringsAreIgnored) {
+  EXPECT_EQ(call(get("/v1/node?pretty=1"), sample(true, now_)).status, 200u);
+}
+
+TEST_F(RoutesTest, DataRoutesAnswer503WithTheReasonWhenSourcesFail) {
+  auto state = sample(false, now_);
+  for (auto target : {"/", "/v1/node", "/v1/node/watch", "/readyz"}) {
+    http::Response r = call(get(target), state);
+    EXPECT_EQ(r.status, 503u) << target;
+    EXPECT_EQ(r.body, state->unavailable) << target;
+  }
+  EXPECT_EQ(call(get("/healthz"), state).status, 200u);
+  EXPECT_EQ(call(get("/metrics"), state).status, 200u);
+}
+
+TEST_F(RoutesTest, NothingIsServedBeforeTheFirstSample) {
+  for (auto target : {"/", "/v1/node", "/metrics", "/readyz", "/v1/node/watch"}) {
+    EXPECT_EQ(call(get(target), nullptr).status, 503u) << target;
+  }
+  EXPECT_EQ(call(get("/healthz"), nullptr).status, 200u);
+}
+
+TEST_F(RoutesTest, ReadinessFailsWhenTheSampleIsStale) {
+  EXPECT_EQ(call(get("/readyz"), sample(true, now_ - std::chrono::seconds(3))).status, 200u);
+  http::Response stale = call(get("/readyz"), sample(true, now_ - std::chrono::seconds(5)));
+  EXPECT_EQ(stale.status, 503u);
+  EXPECT_NE(stale.body.find("stale"), std::string_view::npos);
+}
+
+TEST_F(RoutesTest, WatchStreamsTheFeed) {
+  http::Response r = call(get("/v1/node/watch"), sample(true, now_));
+  EXPECT_EQ(r.stream, context_.feed);
+}
+
+TEST_F(RoutesTest, AgentServesTheSelfReport) {
+  http::Response r = call(get("/v1/agent"), sample(true, now_));
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, *context_.agent_report);
+}
+
+TEST_F(RoutesTest, UnknownPathIs404EvenForOtherMethods) {
+  EXPECT_EQ(call(get("/nope"), sample(true, now_)).status, 404u);
+  http::Request post = get("/nope");
+  post.method = verb::post;
+  EXPECT_EQ(call(post, sample(true, now_)).status, 404u);
+}
+
+TEST_F(RoutesTest, OtherMethodsAre405WithAllow) {
+  for (verb v : {verb::post, verb::put, verb::delete_, verb::options, verb::unknown}) {
+    http::Request r = get("/v1/node");
+    r.method = v;
+    http::Response resp = call(r, sample(true, now_));
+    EXPECT_EQ(resp.status, 405u);
+    ASSERT_EQ(resp.headers.size(), 1u);
+    EXPECT_EQ(resp.headers[0].first, "Allow");
+    EXPECT_EQ(resp.headers[0].second, "GET, HEAD");
+  }
+}
+
+TEST_F(RoutesTest, HeadIsServedLikeGet) {
+  http::Request r = get("/");
+  r.method = verb::head;
+  EXPECT_EQ(call(r, sample(true, now_)).status, 200u);
+}
+
+TEST(RouterTest, RefusesClientsOutsideTheAllowListAndCountsEveryAnswer) {
+  Board board;
+  board.publish(std::make_shared<Published>(Published{std::make_shared<nodeinfo::Snapshot>(),
+                                                      Clock::now(), true, "", "line\n", "{}", ""}));
+  AccessList access;
+  ASSERT_FALSE(access.add("10.0.0.0/8"));
+  RequestCounters counters;
+  Router router(board, access, RouteContext{nullptr, nullptr, std::chrono::seconds(4)}, counters);
+
+  http::Request inside = get("/");
+  inside.remote.ip = boost::asio::ip::make_address("10.1.2.3");
+  EXPECT_EQ(router.handle(inside).status, 200u);
+  http::Request outside = get("/");
+  outside.remote.ip = boost::asio::ip::make_address("192.168.0.1");
+  EXPECT_EQ(router.handle(outside).status, 403u);
+  http::Request unix_client = get("/nope");  // unix sockets: no IP, not filtered
+  EXPECT_EQ(router.handle(unix_client).status, 404u);
+
+  EXPECT_EQ(counters.get(Route::kRoot, 200), 1u);
+  EXPECT_EQ(counters.get(Route::kRoot, 403), 1u);
+  EXPECT_EQ(counters.get(Route::kOther, 404), 1u);
+  EXPECT_EQ(counters.get(Route::kMetrics, 200), 0u);
+}
+
+}  // namespace
+}  // namespace nodeagent::agent
