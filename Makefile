@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 LISTEN ?= :11559
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all setup build run test check test-unit test-integration test-asan test-tsan \
+.PHONY: all setup build run test check test-unit test-integration test-asan test-tsan bench \
         format format-check clean
 
 all: build
@@ -45,6 +45,15 @@ test-asan test-tsan: test-%:
 	cmake --build --preset $* -j $(JOBS)
 	ctest --preset $* -j $(JOBS)
 	NODEAGENT_BIN=$(CURDIR)/build/$*/bin NODEAGENT_SANITIZER=$* $(PYTEST) tests/integration
+
+# Side-by-side benchmark (not part of `make test`; ~10 min): agent vs node_exporter vs an nginx
+# ceiling, plus the microbenchmarks. Writes bench/results/latest.{md,json,png} and the results
+# section of docs/benchmarks.md. Quick look: make bench BENCH_ARGS="--duration 2 --reps 1".
+BENCH_ARGS ?=
+bench:
+	scripts/setup.sh bench
+	$(MAKE) build
+	$(PYTHON) bench/run.py --bin-dir $(CURDIR)/build/bin $(BENCH_ARGS)
 
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 format:

@@ -478,7 +478,7 @@ class Bench:
         log("idle RSS: " + ", ".join(f"{k}={v[0]} KiB" for k, v in idle.items()))
 
         # Warm-up (not recorded): lets Go's heap and any lazy init settle before measuring.
-        for t in targets:
+        for t in targets if a.warmup > 0 else []:
             run_wrk(t, 50, a.warmup, self.client_cpu)
 
         runs = []
@@ -789,6 +789,9 @@ def main() -> int:
         print(md)
         log(f"wrote {args.out_dir}/latest.md, latest.json" + (", latest.png" if png else ""))
         return 0
+    except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired) as e:
+        log(f"FAILED: {e}")
+        return 1
     finally:
         bench.stop_servers()
         if args.keep_workdir:
