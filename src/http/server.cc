@@ -1,0 +1,443 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "http/internal.h"
+#include "log/log.h"
+
+namespace nodeagent::http {
+namespace asio = boost::asio;
+using boost::system::error_code;
+using detail::Clock;
+
+namespace detail {
+namespace {
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"  // see listen_address.cc
+class AnnotatedCategory final : public boost::system::error_category {
+ public:
+  AnnotatedCategory(std::string context, const boost::system::error_category& base)
+      : context_(std::move(context)), base_(base) {}
+  const char* name() const noexcept override { return base_.name(); }
+  std::string message(int ev) const override { return context_ + ": " + base_.message(ev); }
+  boost::system::error_condition default_error_condition(int ev) const noexcept override {
+    return base_.default_error_condition(ev);
+  }
+  bool failed(int ev) const noexcept override { return base_.failed(ev); }
+
+ private:
+  std::string context_;
+  const boost::system::error_category& base_;
+};
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+error_code annotate(std::string_view context, error_code ec) {
+  // error_code cannot carry text, so each (context, category) pair gets an interned category.
+  // Only start-up errors are annotated, so the table stays tiny.
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, const boost::system::error_category*>,
+                  std::unique_ptr<AnnotatedCategory>>
+      categories;
+  std::lock_guard lock(mutex);
+  auto key = std::make_pair(std::string(context), &ec.category());
+  auto& category = categories[key];
+  if (!category) category = std::make_unique<AnnotatedCategory>(key.first, ec.category());
+  return {ec.value(), *category};
+}
+
+}  // namespace detail
+
+namespace {
+
+using GenericEndpoint = asio::generic::stream_protocol::endpoint;
+using Acceptor =
+    asio::basic_socket_acceptor<asio::generic::stream_protocol, asio::io_context::executor_type>;
+
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+constexpr auto kRejectLogInterval = std::chrono::seconds(10);
+
+RemoteAddress to_remote(const GenericEndpoint& endpoint) {
+  RemoteAddress out;
+  const sockaddr* sa = endpoint.data();
+  if (sa->sa_family == AF_INET && endpoint.size() >= sizeof(sockaddr_in)) {
+    sockaddr_in in{};
+    std::memcpy(&in, sa, sizeof in);
+    out.ip = asio::ip::address_v4(ntohl(in.sin_addr.s_addr));
+    out.port = ntohs(in.sin_port);
+  } else if (sa->sa_family == AF_INET6 && endpoint.size() >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, sa, sizeof in6);
+    asio::ip::address_v6::bytes_type bytes;
+    std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
+    asio::ip::address_v6 v6(bytes, in6.sin6_scope_id);
+    if (v6.is_v4_mapped()) {
+      out.ip = asio::ip::make_address_v4(asio::ip::v4_mapped, v6);
+    } else {
+      out.ip = v6;
+    }
+    out.port = ntohs(in6.sin6_port);
+  }
+  return out;
+}
+
+bool is_resource_error(const error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  int v = ec.value();
+  return v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM;
+}
+
+error_code errno_code() { return {errno, boost::system::system_category()}; }
+
+}  // namespace
+
+struct Listener {
+  Listener(ListenAddress a, detail::Worker& w)
+      : address(std::move(a)), worker(w), acceptor(w.ioc()), backoff(w.ioc()) {}
+  ListenAddress address;
+  detail::Worker& worker;
+  std::string name;  // bound address, for logs and bound_addresses()
+  Acceptor acceptor;
+  GenericEndpoint peer;
+  asio::steady_timer backoff;
+  bool in_error_burst = false;
+  bool owns_file = false;  // unix socket file we created (removed on close)
+  dev_t file_dev = 0;
+  ino_t file_ino = 0;
+};
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Handler handler) : options_(std::move(options)) {
+    if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
+    shared_.limits = options_.limits;
+    shared_.handler = std::move(handler);
+    if (!shared_.handler) throw std::invalid_argument("http::Server: handler is empty");
+    workers_.reserve(options_.threads);
+    for (unsigned i = 0; i < options_.threads; ++i) {
+      workers_.push_back(std::make_unique<detail::Worker>(shared_));
+    }
+  }
+
+  ~Impl() {
+    stop();
+    join();
+    for (auto& l : listeners_) close_listener(*l);
+  }
+
+  boost::system::result<void> listen() {
+    std::lock_guard lock(mutex_);
+    if (listened_) return {};
+    if (shared_.stopping.load()) {
+      return detail::annotate("listen", asio::error::operation_aborted);
+    }
+    if (options_.listen.empty()) {
+      return detail::annotate("listen", make_error_code(AddressError::kEmpty));
+    }
+    for (std::size_t i = 0; i < options_.listen.size(); ++i) {
+      auto& worker = *workers_[i % workers_.size()];
+      auto listener = std::make_unique<Listener>(options_.listen[i], worker);
+      error_code ec = listener->address.is_unix() ? bind_unix(*listener) : bind_tcp(*listener);
+      if (ec) {
+        close_listener(*listener);
+        for (auto& l : listeners_) close_listener(*l);
+        listeners_.clear();
+        return detail::annotate(to_string(options_.listen[i]), ec);
+      }
+      listeners_.push_back(std::move(listener));
+    }
+    listened_ = true;
+    for (auto& l : listeners_) {
+      log::info("listening", {{"address", l->name}});
+      Listener* p = l.get();
+      asio::post(p->worker.ioc(), [this, p] { do_accept(*p); });
+    }
+    return {};
+  }
+
+  std::vector<std::string> bound_addresses() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& l : listeners_) out.push_back(l->name);
+    return out;
+  }
+
+  void run() {
+    if (!listened()) {
+      auto r = listen();
+      if (!r) throw std::runtime_error(r.error().message());
+    }
+    std::vector<std::thread> extra;
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+      extra.emplace_back([w = workers_[i].get()] { w->run(); });
+    }
+    workers_[0]->run();
+    for (auto& t : extra) t.join();
+    log_stopped();
+  }
+
+  void start() {
+    if (!listened()) {
+      auto r = listen();
+      if (!r) throw std::runtime_error(r.error().message());
+    }
+    std::lock_guard lock(mutex_);
+    if (!threads_.empty()) return;
+    for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->run(); });
+  }
+
+  void join() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mutex_);
+      threads.swap(threads_);
+    }
+    if (threads.empty()) return;
+    for (auto& t : threads) t.join();
+    log_stopped();
+  }
+
+  void stop() {
+    std::lock_guard lock(mutex_);
+    if (shared_.stopping.exchange(true)) return;
+    if (listened_) {
+      log::info("http server draining",
+                {{"connections", shared_.stats.connections_open.load()},
+                 {"timeout_ms", static_cast<std::int64_t>(shared_.limits.drain_timeout.count())}});
+    }
+    for (auto& l : listeners_) {
+      Listener* p = l.get();
+      asio::post(p->worker.ioc(), [this, p] { close_listener(*p); });
+    }
+    for (auto& w : workers_) {
+      detail::Worker* p = w.get();
+      asio::post(p->ioc(), [p] { p->begin_drain(); });
+    }
+  }
+
+  bool stopping() const { return shared_.stopping.load(); }
+
+  const ServerStats& stats() const {
+    std::uint64_t total = 0;
+    for (const auto& w : workers_) total += w->requests();
+    shared_.stats.requests_total.store(total, std::memory_order_relaxed);
+    return shared_.stats;
+  }
+
+ private:
+  bool listened() const {
+    std::lock_guard lock(mutex_);
+    return listened_;
+  }
+
+  void log_stopped() {
+    log::info("http server stopped", {{"forced_closes", shared_.stats.drain_forced_closes.load()}});
+  }
+
+  error_code bind_tcp(Listener& l) {
+    const ListenAddress& a = l.address;
+    auto try_bind = [&](const asio::ip::tcp::endpoint& ep, bool dual_stack) {
+      error_code ec;
+      l.acceptor.close(ec);
+      l.acceptor.open(asio::generic::stream_protocol(ep.protocol().family(), IPPROTO_TCP), ec);
+      if (ec) return ec;
+      l.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (ec) return ec;
+      if (dual_stack) {
+        l.acceptor.set_option(asio::ip::v6_only(false), ec);
+        if (ec) return ec;
+      }
+      l.acceptor.bind(GenericEndpoint(ep), ec);
+      if (ec) return ec;
+      l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      return ec;
+    };
+    error_code ec;
+    if (a.host.empty()) {
+      ec = try_bind(asio::ip::tcp::endpoint(asio::ip::tcp::v6(), a.port), true);
+      if (ec == asio::error::address_family_not_supported ||
+          ec == boost::system::errc::address_not_available) {
+        // No IPv6 on this host: all IPv4 addresses then.
+        ec = try_bind(asio::ip::tcp::endpoint(asio::ip::tcp::v4(), a.port), false);
+      }
+    } else {
+      auto ip = a.host == "localhost" ? asio::ip::address(asio::ip::address_v4::loopback())
+                                      : asio::ip::make_address(a.host, ec);
+      if (ec) return ec;
+      ec = try_bind(asio::ip::tcp::endpoint(ip, a.port), false);
+    }
+    if (ec) return ec;
+    auto local = l.acceptor.local_endpoint(ec);
+    if (ec) return ec;
+    RemoteAddress bound = to_remote(local);
+    l.name = bound.ip ? bound.to_string() : to_string(a);
+    return {};
+  }
+
+  error_code bind_unix(Listener& l) {
+    const std::string& path = l.address.path;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) return make_error_code(AddressError::kNotASocket);
+      // A socket file: replace it only if nobody answers on it (left by a crashed process).
+      asio::io_context probe_ctx;
+      asio::local::stream_protocol::socket probe(probe_ctx);
+      error_code ec;
+      probe.connect(asio::local::stream_protocol::endpoint(path), ec);
+      if (!ec) return make_error_code(AddressError::kSocketInUse);
+      if (ec != asio::error::connection_refused) return ec;
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_code();
+      log::info("removed stale unix socket", {{"path", path}});
+    } else if (errno != ENOENT) {
+      return errno_code();
+    }
+    error_code ec;
+    l.acceptor.open(asio::generic::stream_protocol(AF_UNIX, 0), ec);
+    if (ec) return ec;
+    l.acceptor.bind(GenericEndpoint(asio::local::stream_protocol::endpoint(path)), ec);
+    if (ec) return ec;
+    if (::lstat(path.c_str(), &st) != 0) return errno_code();
+    l.owns_file = true;
+    l.file_dev = st.st_dev;
+    l.file_ino = st.st_ino;
+    // The mode is set before listen(): until then connects are refused, so there is no window
+    // in which the umask-dependent initial mode admits anyone.
+    if (::chmod(path.c_str(), options_.socket_mode & 07777) != 0) return errno_code();
+    l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return ec;
+    l.name = to_string(l.address);
+    return {};
+  }
+
+  // On the listener's loop (or before the loops run, or after they stopped).
+  void close_listener(Listener& l) {
+    error_code ec;
+    l.acceptor.close(ec);
+    l.backoff.cancel();
+    if (l.owns_file) {
+      l.owns_file = false;
+      struct stat st {};
+      // Only remove the file if it is still ours: another instance may have replaced it.
+      if (::lstat(l.address.path.c_str(), &st) == 0 && st.st_dev == l.file_dev &&
+          st.st_ino == l.file_ino) {
+        if (::unlink(l.address.path.c_str()) != 0) {
+          log::warn("cannot remove unix socket",
+                    {{"path", l.address.path}, {"error", errno_code().message()}});
+        }
+      }
+    }
+  }
+
+  void do_accept(Listener& l) {
+    if (shared_.stopping.load(std::memory_order_relaxed) || !l.acceptor.is_open()) return;
+    auto& target =
+        *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
+    // The socket is created on the target loop directly: round-robin without a hand-off copy.
+    l.acceptor.async_accept(target.ioc(), l.peer,
+                            [this, &l, &target](error_code ec, detail::Socket socket) {
+                              on_accept(l, target, ec, std::move(socket));
+                            });
+  }
+
+  void on_accept(Listener& l, detail::Worker& target, error_code ec, detail::Socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (shared_.stopping.load(std::memory_order_relaxed)) {
+      socket.close(ec);
+      return;
+    }
+    auto& stats = shared_.stats;
+    if (ec) {
+      stats.accept_errors.fetch_add(1, std::memory_order_relaxed);
+      if (is_resource_error(ec)) {
+        // Out of descriptors: retrying at once would spin on the still-ready listen socket.
+        if (!l.in_error_burst) {
+          l.in_error_burst = true;
+          log::warn("accept failed, pausing accepts",
+                    {{"address", l.name}, {"error", ec.message()}});
+        }
+        l.backoff.expires_after(kAcceptBackoff);
+        l.backoff.async_wait([this, &l](error_code e) {
+          if (!e) do_accept(l);
+        });
+        return;
+      }
+      log::debug("accept failed", {{"address", l.name}, {"error", ec.message()}});
+      do_accept(l);
+      return;
+    }
+    if (l.in_error_burst) {
+      l.in_error_burst = false;
+      log::info("accepting again", {{"address", l.name}});
+    }
+    stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    auto open = stats.connections_open.fetch_add(1, std::memory_order_relaxed);
+    if (open >= shared_.limits.max_connections) {
+      stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+      stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+      socket.close(ec);
+      log_rejection();
+      do_accept(l);
+      return;
+    }
+    // From here the session owns the connections_open increment.
+    const bool tcp = !l.address.is_unix();
+    auto session = std::make_shared<detail::Session>(
+        shared_, target, std::move(socket), tcp ? to_remote(l.peer) : RemoteAddress{}, tcp);
+    asio::post(target.ioc(), [session = std::move(session)] { session->start(); });
+    do_accept(l);
+  }
+
+  void log_rejection() {
+    auto now = Clock::now().time_since_epoch().count();
+    auto last = last_reject_log_.load(std::memory_order_relaxed);
+    if (last != 0 &&
+        now - last < std::chrono::duration_cast<Clock::duration>(kRejectLogInterval).count()) {
+      return;
+    }
+    if (!last_reject_log_.compare_exchange_strong(last, now)) return;
+    log::warn("connection limit reached, closing new connections",
+              {{"max_connections", static_cast<std::uint64_t>(shared_.limits.max_connections)},
+               {"rejected_total", shared_.stats.connections_rejected.load()}});
+  }
+
+  ServerOptions options_;
+  mutable detail::Shared shared_;
+  // Workers outlive listeners (acceptors live on the workers' io_contexts).
+  std::vector<std::unique_ptr<detail::Worker>> workers_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  mutable std::mutex mutex_;
+  bool listened_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> next_worker_{0};
+  std::atomic<Clock::rep> last_reject_log_{0};
+};
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+Server::~Server() = default;
+boost::system::result<void> Server::listen() { return impl_->listen(); }
+std::vector<std::string> Server::bound_addresses() const { return impl_->bound_addresses(); }
+void Server::run() { impl_->run(); }
+void Server::start() { impl_->start(); }
+void Server::join() { impl_->join(); }
+void Server::stop() { impl_->stop(); }
+bool Server::stopping() const { return impl_->stopping(); }
+const ServerStats& Server::stats() const { return impl_->stats(); }
+
+}  // namespace nodeagent::http

@@ -1,0 +1,117 @@
+#pragma once
+// A small HTTP/1.1 server on Boost.Asio/Beast with no knowledge of what it serves.
+//
+// Threads: `threads` event loops, one io_context each; every accepted connection lives on one
+// loop for its whole life, so the Handler runs concurrently on several threads and must be
+// thread-safe. A Server object's methods are thread-safe unless noted.
+//
+// Typical use (the agent binds as root, then drops privileges, then serves):
+//   Server server(options, handler);
+//   if (auto r = server.listen(); !r) { log::error("listen failed", {{"error",
+//   r.error().message()}}); return 1; }
+//   drop_privileges();
+//   server.run();  // until stop() is called, e.g. from a signal_set handler
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http/feed.h"
+#include "http/listen_address.h"
+#include "http/request.h"
+#include "http/response.h"
+
+namespace nodeagent::http {
+
+// Called on an event-loop thread for every request; must not block for long. Exceptions become
+// a 500 response (and a logged error).
+using Handler = std::function<Response(const Request&)>;
+
+struct Limits {
+  std::size_t header_bytes = 8192;     // request line + headers; beyond -> 431 and close
+  std::size_t max_header_count = 100;  // beyond -> 431 and close
+  // From the first byte of a request (or from accept) until its header is complete; beyond ->
+  // 408 and close. A client trickling one byte a second is cut off.
+  std::chrono::milliseconds read_timeout = std::chrono::seconds(5);
+  std::chrono::milliseconds idle_timeout =
+      std::chrono::seconds(60);  // keep-alive, between requests
+  // A single response write (or SSE chunk) may stall this long before the connection is dropped.
+  std::chrono::milliseconds send_timeout = std::chrono::seconds(60);
+  std::size_t max_connections = 10000;  // beyond: accept and close at once (counted)
+  // stop(): how long in-flight requests may take before every connection is closed.
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(2);
+};
+
+struct ServerOptions {
+  std::vector<ListenAddress> listen;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  Limits limits;
+  unsigned socket_mode = 0660;  // permission bits of unix socket files (set after bind)
+};
+
+// Counters for /metrics; all monotonic except the *_open gauges. Relaxed atomics: each value is
+// exact, but values read together are not a consistent snapshot.
+struct ServerStats {
+  std::atomic<std::uint64_t> connections_open{0};      // gauge
+  std::atomic<std::uint64_t> connections_accepted{0};  // including rejected ones
+  std::atomic<std::uint64_t> connections_rejected{0};  // over max_connections
+  std::atomic<std::uint64_t> requests_total{0};        // complete request headers handled
+  std::atomic<std::uint64_t> bad_requests{0};          // 400: malformed request
+  std::atomic<std::uint64_t> body_rejected{0};         // 400: body on GET/HEAD
+  std::atomic<std::uint64_t> header_too_large{0};      // 431: header bytes or count
+  std::atomic<std::uint64_t> handler_errors{0};        // 500: the handler threw
+  std::atomic<std::uint64_t> read_timeouts{0};         // 408 or silent close: request too slow
+  std::atomic<std::uint64_t> idle_timeouts{0};         // keep-alive connection idle too long
+  std::atomic<std::uint64_t> send_timeouts{0};         // client stopped reading
+  std::atomic<std::uint64_t> accept_errors{0};         // incl. EMFILE/ENFILE
+  std::atomic<std::uint64_t> streams_open{0};          // gauge: SSE sessions
+  std::atomic<std::uint64_t> drain_forced_closes{0};   // connections cut at drain_timeout
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  // Stops and joins threads started by start(). Must not run while run() is still executing on
+  // another thread, nor from a handler.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens on every address (call once, before run()). On failure nothing stays
+  // bound and the error's message() names the address, e.g. "127.0.0.1:80: Permission denied".
+  // Unix sockets: a stale socket file (nobody listening) is replaced; any other existing file is
+  // refused. The file gets socket_mode before the socket accepts connections.
+  boost::system::result<void> listen();
+  // Actual addresses after listen(): ports chosen for ":0", e.g. "127.0.0.1:41234", "[::]:80",
+  // "unix:///run/node-agent/agent.sock".
+  std::vector<std::string> bound_addresses() const;
+
+  // Runs the event loops (threads - 1 new threads plus the caller) until stop() has drained.
+  // Calls listen() first if it was not called, throwing std::runtime_error if that fails.
+  void run();
+  // Like run() but on `threads` background threads; returns at once. For tests and embedding.
+  void start();
+  // Waits for threads started by start() to finish (after stop()).
+  void join();
+
+  // Graceful: closes the listening sockets at once (and removes unix socket files), lets
+  // requests in flight finish with `Connection: close`, ends SSE streams between chunks, closes
+  // idle connections; run() returns when no connection is left or after drain_timeout. Idempotent
+  // and non-blocking, callable from any thread including a handler; not async-signal-safe (call
+  // it from an asio::signal_set handler, not a raw signal handler).
+  void stop();
+  bool stopping() const;
+
+  const ServerStats& stats() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nodeagent::http

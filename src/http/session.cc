@@ -1,0 +1,555 @@
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+
+#include "http/internal.h"
+#include "log/log.h"
+
+namespace nodeagent::http::detail {
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+
+// After the last response the connection is half-closed and the client's leftovers are read and
+// dropped for at most this long, so unread input does not turn our close into a reset that
+// destroys the response before the client reads it.
+constexpr auto kLinger = std::chrono::seconds(1);
+
+const std::string& status_line(unsigned status) {
+  static const std::vector<std::string> table = [] {
+    std::vector<std::string> t(1000);
+    for (unsigned s = 100; s < t.size(); ++s) {
+      std::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(s));
+      if (reason == "<unknown-status>") reason = {};
+      t[s] = "HTTP/1.1 " + std::to_string(s) + " " + std::string(reason) + "\r\n";
+    }
+    return t;
+  }();
+  return table[status];
+}
+
+bool body_allowed(unsigned status) { return status >= 200 && status != 204 && status != 304; }
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool has_ctl(std::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
+// Fields the handler may not set: the server owns message framing.
+bool allowed_field(std::string_view name, std::string_view value) {
+  if (name.empty() || has_ctl(name) || has_ctl(value)) return false;
+  return !iequals(name, "content-length") && !iequals(name, "transfer-encoding") &&
+         !iequals(name, "connection");
+}
+
+class StreamSubscriber final : public Feed::Subscriber,
+                               public std::enable_shared_from_this<StreamSubscriber> {
+ public:
+  StreamSubscriber(Executor executor, std::weak_ptr<Session> session)
+      : executor_(executor), session_(std::move(session)) {}
+
+  // Runs on the publisher's thread: it only schedules pump_stream() on the session's loop, at
+  // most once until that ran. Only a weak reference crosses threads, so the session is always
+  // destroyed on its own loop.
+  void on_feed_update() override {
+    if (pending_.exchange(true)) return;
+    asio::post(executor_, [self = shared_from_this()] {
+      self->pending_.store(false);
+      if (auto session = self->session_.lock()) session->pump_stream();
+    });
+  }
+
+ private:
+  Executor executor_;
+  std::weak_ptr<Session> session_;
+  std::atomic<bool> pending_{false};
+};
+
+}  // namespace
+
+// ---- RequestParser ------------------------------------------------------------------------
+
+RequestParser::Span RequestParser::store(std::string_view s) {
+  Span span{static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(s.size())};
+  arena_.append(s);
+  return span;
+}
+
+void RequestParser::on_request_impl(bhttp::verb m, BeastView method_str, BeastView t, int v,
+                                    boost::beast::error_code&) {
+  method = m;
+  if (m != bhttp::verb::unknown) {
+    known_method = bhttp::to_string(m);
+  } else {
+    method_span = store(method_str);
+  }
+  target = store(t);
+  version = v;
+}
+
+void RequestParser::on_response_impl(int, BeastView, int, boost::beast::error_code& ec) {
+  ec = bhttp::error::bad_version;  // never called for a request parser
+}
+
+void RequestParser::on_field_impl(bhttp::field name, BeastView name_string, BeastView value,
+                                  boost::beast::error_code& ec) {
+  if (fields_.size() >= max_fields_) {
+    ec = bhttp::error::header_limit;
+    return;
+  }
+  int index = static_cast<int>(fields_.size());
+  if (name == bhttp::field::accept && accept_index < 0) accept_index = index;
+  if (name == bhttp::field::user_agent && user_agent_index < 0) user_agent_index = index;
+  if (name == bhttp::field::host && host_index < 0) host_index = index;
+  FieldRef ref;
+  ref.name = store(name_string);
+  ref.value = store(value);
+  fields_.push_back(ref);
+}
+
+// ---- Session ------------------------------------------------------------------------------
+
+Session::Session(Shared& shared, Worker& worker, Socket socket, RemoteAddress remote, bool tcp)
+    : shared_(shared),
+      worker_(worker),
+      socket_(std::move(socket)),
+      remote_(std::move(remote)),
+      tcp_(tcp),
+      buffer_(shared.limits.header_bytes + 16384) {}
+
+Session::~Session() {
+  if (registered_) worker_.remove(this);
+  if (stream_counted_) shared_.stats.streams_open.fetch_sub(1, std::memory_order_relaxed);
+  shared_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Session::start() {
+  worker_.add(this);
+  registered_ = true;
+  if (worker_.draining()) {
+    close();
+    return;
+  }
+  if (tcp_) {
+    error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  }
+  arena_.reserve(1024);
+  field_refs_.reserve(16);
+  fields_.reserve(16);
+  head_.reserve(512);
+  deadline_ = worker_.now() + shared_.limits.read_timeout;
+  parse_or_read();
+}
+
+void Session::next_request() {
+  parser_.reset();
+  state_ = State::kReading;
+  timed_out_ = false;
+  if (buffer_.size() == 0) {
+    idle_ = true;
+    deadline_ = worker_.now() + shared_.limits.idle_timeout;
+  } else {
+    idle_ = false;
+    deadline_ = worker_.now() + shared_.limits.read_timeout;
+  }
+  parse_or_read();
+}
+
+void Session::parse_or_read() {
+  if (!parser_) {
+    arena_.clear();
+    field_refs_.clear();
+    parser_.emplace(arena_, field_refs_, shared_.limits.max_header_count);
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
+    parser_->eager(false);
+  }
+  // Pipelined requests are already in the buffer: parse them without another read.
+  while (buffer_.size() > 0) {
+    error_code ec;
+    std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) break;
+    if (ec) {
+      on_parse_error(ec);
+      return;
+    }
+    if (parser_->is_header_done()) {
+      handle_request();
+      return;
+    }
+    if (used == 0) break;
+  }
+  std::size_t size = boost::beast::read_size(buffer_, 65536);
+  if (size == 0) {
+    on_parse_error(bhttp::error::header_limit);
+    return;
+  }
+  socket_.async_read_some(
+      buffer_.prepare(size),
+      [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void Session::on_read(error_code ec, std::size_t n) {
+  if (state_ != State::kReading) return;  // closed meanwhile
+  buffer_.commit(n);
+  if (ec) {
+    if (timed_out_ && ec == asio::error::operation_aborted) {
+      send_error(408, "request timeout\n");
+    } else {
+      close();
+    }
+    return;
+  }
+  if (idle_) {
+    // First byte of the next request: from now on the whole request must arrive in time.
+    idle_ = false;
+    deadline_ = worker_.now() + shared_.limits.read_timeout;
+  }
+  parse_or_read();
+}
+
+void Session::on_parse_error(error_code ec) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    shared_.stats.header_too_large.fetch_add(1, std::memory_order_relaxed);
+    send_error(431, "request header fields too large\n");
+  } else {
+    shared_.stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    log::debug("bad request", {{"remote", remote_.to_string()}, {"error", ec.message()}});
+    send_error(400, "bad request\n");
+  }
+}
+
+void Session::handle_request() {
+  worker_.count_request();
+  RequestParser& p = *parser_;
+  auto view = [this](RequestParser::Span s) {
+    return std::string_view(arena_).substr(s.offset, s.size);
+  };
+  fields_.clear();
+  for (const auto& f : field_refs_) fields_.push_back({view(f.name), view(f.value)});
+
+  Request request;
+  request.method = p.method;
+  request.method_string = p.method == bhttp::verb::unknown ? view(p.method_span) : p.known_method;
+  request.target = view(p.target);
+  if (p.accept_index >= 0) request.accept = fields_[p.accept_index].value;
+  if (p.user_agent_index >= 0) request.user_agent = fields_[p.user_agent_index].value;
+  if (p.host_index >= 0) request.host = fields_[p.host_index].value;
+  request.remote = remote_;
+  request.keep_alive = p.keep_alive();
+  request.version = static_cast<unsigned>(p.version);
+  auto length = p.content_length();
+  request.has_body = p.chunked() || (length && *length > 0);
+  request.headers = fields_;
+  version_ = request.version;
+
+  const bool head = request.method == bhttp::verb::head;
+  if (request.has_body && (head || request.method == bhttp::verb::get)) {
+    // Read-only server: a body on GET/HEAD is a confused or hostile client.
+    shared_.stats.body_rejected.fetch_add(1, std::memory_order_relaxed);
+    send_error(400, "request body not allowed\n", head);
+    return;
+  }
+
+  try {
+    response_ = shared_.handler(request);
+  } catch (const std::exception& e) {
+    shared_.stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
+    log::error("request handler failed",
+               {{"target", std::string(request.target)}, {"error", e.what()}});
+    response_ = Response::static_text(500, "internal server error\n");
+  } catch (...) {
+    shared_.stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
+    log::error("request handler failed", {{"target", std::string(request.target)}});
+    response_ = Response::static_text(500, "internal server error\n");
+  }
+  if (response_.status < 100 || response_.status > 999) {
+    log::error("handler returned an invalid status", {{"status", response_.status}});
+    response_ = Response::static_text(500, "internal server error\n");
+  }
+
+  // A body we did not read (non-GET methods) makes the connection unusable for another request.
+  const bool close = !request.keep_alive || request.has_body || draining_ ||
+                     shared_.stopping.load(std::memory_order_relaxed);
+  if (response_.stream) {
+    start_stream(head);
+  } else {
+    write_response(head, close);
+  }
+}
+
+void Session::send_error(unsigned status, std::string_view body, bool head) {
+  response_ = Response::static_text(status, body);
+  write_response(head, true);
+}
+
+void Session::serialize_head(bool close, bool stream) {
+  const Response& r = response_;
+  std::string& h = head_;
+  h.clear();
+  h += status_line(r.status);
+  if (stream) {
+    h += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
+  } else {
+    if (!r.content_type.empty() && !has_ctl(r.content_type)) {
+      h += "Content-Type: ";
+      h += r.content_type;
+      h += "\r\n";
+    }
+    if (body_allowed(r.status)) {
+      char digits[24];
+      auto end = std::to_chars(digits, digits + sizeof digits, r.body.size()).ptr;
+      h += "Content-Length: ";
+      h.append(digits, end);
+      h += "\r\n";
+    }
+  }
+  for (const auto& [name, value] : r.headers) {
+    if (!allowed_field(name, value)) continue;
+    if (stream && iequals(name, "cache-control")) continue;
+    h += name;
+    h += ": ";
+    h += value;
+    h += "\r\n";
+  }
+  h += "Date: ";
+  h += worker_.date();
+  h += "\r\n";
+  if (close) {
+    h += "Connection: close\r\n";
+  } else if (version_ == 10 && !stream) {
+    h += "Connection: keep-alive\r\n";
+  }
+  h += "\r\n";
+}
+
+void Session::write_response(bool head, bool close) {
+  serialize_head(close, false);
+  close_after_write_ = close;
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::const_buffer()};
+  if (!head && body_allowed(response_.status)) {
+    buffers[1] = asio::buffer(response_.body.data(), response_.body.size());
+  }
+  state_ = State::kWriting;
+  deadline_ = worker_.now() + shared_.limits.send_timeout;
+  // One gather write: header from the session's reused buffer, body straight from the shared
+  // pre-rendered string.
+  asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) {
+    self->on_write(ec);
+  });
+}
+
+void Session::on_write(error_code ec) {
+  response_.body_owner.reset();
+  if (state_ != State::kWriting) return;
+  if (ec) {
+    close();
+    return;
+  }
+  if (close_after_write_ || draining_) {
+    linger();
+    return;
+  }
+  next_request();
+}
+
+void Session::start_stream(bool head) {
+  feed_ = response_.stream;
+  response_.stream.reset();
+  if (head || draining_ || shared_.stopping.load(std::memory_order_relaxed)) {
+    serialize_head(true, true);
+    close_after_write_ = true;
+    state_ = State::kWriting;
+    deadline_ = worker_.now() + shared_.limits.send_timeout;
+    asio::async_write(
+        socket_, asio::buffer(head_),
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    return;
+  }
+  // The response is delimited by the end of the connection: no Content-Length, no chunking.
+  serialize_head(false, true);
+  state_ = State::kStreaming;
+  stream_counted_ = true;
+  shared_.stats.streams_open.fetch_add(1, std::memory_order_relaxed);
+  subscriber_ = std::make_shared<StreamSubscriber>(socket_.get_executor(), weak_from_this());
+  // Subscribe before reading the latest chunk so no publish falls in between.
+  feed_->subscribe(subscriber_);
+  Feed::Chunk latest = feed_->latest();
+  sent_sequence_ = latest.sequence;
+  write_stream(latest.data, true);
+  // Keep a read pending to notice a client that goes away between chunks.
+  discard_read();
+}
+
+void Session::write_stream(std::shared_ptr<const std::string> chunk, bool with_header) {
+  chunk_in_flight_ = std::move(chunk);
+  std::array<asio::const_buffer, 2> buffers{
+      with_header ? asio::buffer(head_) : asio::const_buffer(),
+      chunk_in_flight_ ? asio::buffer(*chunk_in_flight_) : asio::const_buffer()};
+  stream_writing_ = true;
+  deadline_ = worker_.now() + shared_.limits.send_timeout;
+  asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) {
+    self->on_stream_write(ec);
+  });
+}
+
+void Session::on_stream_write(error_code ec) {
+  stream_writing_ = false;
+  chunk_in_flight_.reset();
+  deadline_ = Clock::time_point::max();
+  if (state_ != State::kStreaming) return;
+  if (ec) {
+    close();
+    return;
+  }
+  if (draining_) {
+    end_stream();
+    return;
+  }
+  pump_stream();
+}
+
+void Session::pump_stream() {
+  if (state_ != State::kStreaming || stream_writing_) return;
+  Feed::Chunk latest = feed_->latest();
+  if (latest.data && latest.sequence > sent_sequence_) {
+    // Chunks published while the previous write was in flight are skipped: a slow client gets
+    // the newest state, and memory per client stays at one shared chunk.
+    sent_sequence_ = latest.sequence;
+    write_stream(std::move(latest.data), false);
+    return;
+  }
+  if (latest.closed) end_stream();
+}
+
+void Session::end_stream() {
+  if (stream_counted_) {
+    stream_counted_ = false;
+    shared_.stats.streams_open.fetch_sub(1, std::memory_order_relaxed);
+  }
+  // The discard read started with the stream is still pending and serves as the linger read.
+  state_ = State::kLingering;
+  deadline_ = worker_.now() + kLinger;
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+}
+
+void Session::linger() {
+  state_ = State::kLingering;
+  deadline_ = worker_.now() + kLinger;
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  if (ec) {
+    close();
+    return;
+  }
+  discard_read();
+}
+
+void Session::discard_read() {
+  socket_.async_read_some(
+      asio::buffer(discard_), [self = shared_from_this()](error_code ec, std::size_t) {
+        if (self->state_ != State::kStreaming && self->state_ != State::kLingering) {
+          return;
+        }
+        if (ec) {
+          self->close();
+        } else {
+          self->discard_read();
+        }
+      });
+}
+
+void Session::close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  if (stream_counted_) {
+    stream_counted_ = false;
+    shared_.stats.streams_open.fetch_sub(1, std::memory_order_relaxed);
+  }
+  error_code ec;
+  socket_.close(ec);
+}
+
+void Session::on_tick(Clock::time_point now) {
+  if (now < deadline_) return;
+  switch (state_) {
+    case State::kReading:
+      if (idle_) {
+        shared_.stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+        close();
+      } else if (buffer_.size() == 0) {
+        // Connected but never sent a byte: nothing to answer.
+        shared_.stats.read_timeouts.fetch_add(1, std::memory_order_relaxed);
+        close();
+      } else if (!timed_out_) {
+        shared_.stats.read_timeouts.fetch_add(1, std::memory_order_relaxed);
+        timed_out_ = true;
+        deadline_ = Clock::time_point::max();
+        error_code ec;
+        socket_.cancel(ec);  // on_read answers 408
+      }
+      break;
+    case State::kWriting:
+      shared_.stats.send_timeouts.fetch_add(1, std::memory_order_relaxed);
+      close();
+      break;
+    case State::kStreaming:
+      if (stream_writing_) {
+        shared_.stats.send_timeouts.fetch_add(1, std::memory_order_relaxed);
+        close();
+      } else {
+        deadline_ = Clock::time_point::max();
+      }
+      break;
+    case State::kLingering:
+      close();
+      break;
+    case State::kClosed:
+      break;
+  }
+}
+
+void Session::begin_drain() {
+  draining_ = true;
+  switch (state_) {
+    case State::kReading:
+      // Nothing received of a next request: nothing in flight to finish.
+      if (buffer_.size() == 0) close();
+      break;
+    case State::kStreaming:
+      if (!stream_writing_) end_stream();
+      break;
+    case State::kWriting:  // on_write closes after the response
+    case State::kLingering:
+    case State::kClosed:
+      break;
+  }
+}
+
+void Session::force_close() {
+  if (state_ == State::kClosed) return;
+  shared_.stats.drain_forced_closes.fetch_add(1, std::memory_order_relaxed);
+  close();
+}
+
+}  // namespace nodeagent::http::detail
