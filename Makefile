@@ -8,7 +8,7 @@ LISTEN ?= :11559
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
 .PHONY: all setup build run test check test-unit test-integration test-asan test-tsan bench \
-        format format-check clean
+        format format-check clean static image test-deploy
 
 all: build
 
@@ -54,6 +54,29 @@ bench:
 	scripts/setup.sh bench
 	$(MAKE) build
 	$(PYTHON) bench/run.py --bin-dir $(CURDIR)/build/bin $(BENCH_ARGS)
+
+# Container image (deploy/container): static, stripped binaries from the `static` preset
+# (build/static/bin) copied into FROM scratch. IMAGE is the repository name to tag.
+IMAGE ?= localhost/node-agent
+VERSION := $(shell sed -n 's/^project.node-agent VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+static: setup
+	cmake --preset static >/dev/null
+	cmake --build --preset static -j $(JOBS)
+
+image: static
+	@command -v podman >/dev/null || { echo "make image: podman missing (scripts/setup.sh test)" >&2; exit 1; }
+	podman build -f deploy/container/Containerfile --ignorefile deploy/container/Containerfile.ignore \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+	@podman image inspect $(IMAGE):$(VERSION) --format '$(IMAGE):$(VERSION) {{.Size}} bytes, user {{.Config.User}}'
+
+# Kubernetes manifests, image and systemd unit: renders every overlay with the kubectl/kustomize
+# pinned in tests/deploy/package-lock.json, validates them offline against the Kubernetes schema,
+# checks their consistency, and builds and inspects the image when podman is installed.
+test-deploy: build
+	cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error
+	if command -v podman >/dev/null; then $(MAKE) static; fi
+	NODEAGENT_BIN=$(CURDIR)/build/bin NODEAGENT_STATIC_BIN=$(CURDIR)/build/static/bin \
+	  $(PYTEST) tests/deploy
 
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 format:
