@@ -19,9 +19,7 @@ namespace {
 constexpr std::size_t kMaxFileSize = 16 * 1024 * 1024;
 constexpr std::size_t kInitialBuffer = 4096;
 
-boost::system::error_code errno_code(int err) {
-  return {err, boost::system::system_category()};
-}
+boost::system::error_code errno_code(int err) { return {err, boost::system::system_category()}; }
 
 // openat() needs a NUL-terminated path; relative paths we use are short, so copy onto the stack.
 // Absolute paths and ".." components would escape the root the caller chose: reject them.
@@ -78,9 +76,7 @@ int open_root(const std::filesystem::path& root) {
 
 }  // namespace
 
-std::string OpenError::message() const {
-  return describe_path_error(path, {}, code.message());
-}
+std::string OpenError::message() const { return describe_path_error(path, {}, code.message()); }
 
 void throw_exception_from_error(const OpenError& e, const boost::source_location& loc) {
   boost::throw_exception(boost::system::system_error(e.code, e.message()), loc);
@@ -156,8 +152,7 @@ boost::system::error_code HostFs::read_proc_into(std::string_view relative,
   return read_at(proc_fd_, relative, out);
 }
 
-boost::system::error_code HostFs::read_sys_into(std::string_view relative,
-                                                std::string& out) const {
+boost::system::error_code HostFs::read_sys_into(std::string_view relative, std::string& out) const {
   return read_at(sys_fd_, relative, out);
 }
 

@@ -6,15 +6,14 @@
 // Thread-safety: const methods may be called concurrently; they only use the directory fds,
 // which are immutable for the object's lifetime. Moving from an object is not thread-safe.
 
+#include <boost/assert/source_location.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/assert/source_location.hpp>
-#include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
 
 namespace nodeagent::nodeinfo {
 

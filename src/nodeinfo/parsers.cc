@@ -95,7 +95,7 @@ std::string quoted(std::string_view tok) {
 }  // namespace
 
 void throw_exception_from_error(const ParseError& e, const boost::source_location& loc) {
-  boost::throw_exception(std::runtime_error(e.message), loc);
+  boost::throw_exception(std::runtime_error(e.reason), loc);
 }
 
 std::string_view cpu_mode_name(CpuMode mode) {
@@ -232,8 +232,8 @@ ParseResult<ProcStat> parse_stat(std::string_view text, long clk_tck) {
   }
   if (!have_total) return error("missing aggregate cpu line");
   if (seen != kAllScalars) {
-    static constexpr std::array<std::string_view, 5> kNames = {
-        "btime", "ctxt", "processes", "procs_running", "procs_blocked"};
+    static constexpr std::array<std::string_view, 5> kNames = {"btime", "ctxt", "processes",
+                                                               "procs_running", "procs_blocked"};
     for (std::size_t i = 0; i < kNames.size(); ++i) {
       if ((seen & (1u << i)) == 0) return error("missing " + std::string(kNames[i]));
     }
@@ -296,8 +296,8 @@ ParseResult<MemInfo> parse_meminfo(std::string_view text) {
 namespace {
 
 ParseResult<PressureStat> parse_pressure_line(std::string_view line, std::size_t line_no) {
-  static constexpr std::array<std::string_view, 4> kKeys = {"avg10=", "avg60=", "avg300=",
-                                                            "total="};
+  static constexpr std::array<std::string_view, 4> kKeys = {
+      "avg10=", "avg60=", "avg300=", "total="};
   PressureStat out;
   std::array<double*, 3> avgs = {&out.avg10, &out.avg60, &out.avg300};
   for (std::size_t i = 0; i < kKeys.size(); ++i) {

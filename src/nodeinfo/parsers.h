@@ -8,6 +8,8 @@
 // Thread-safety: all functions are pure and may be called concurrently.
 
 #include <array>
+#include <boost/assert/source_location.hpp>
+#include <boost/system/result.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -15,14 +17,12 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/assert/source_location.hpp>
-#include <boost/system/result.hpp>
-
 namespace nodeagent::nodeinfo {
 
 // What is wrong with the input, e.g. "line 3: expected 10 cpu fields, got 4".
 struct ParseError {
-  std::string message;
+  std::string reason;
+  const std::string& message() const { return reason; }
 };
 [[noreturn]] void throw_exception_from_error(const ParseError& e,
                                              const boost::source_location& loc);

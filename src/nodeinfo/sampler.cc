@@ -9,7 +9,7 @@ namespace nodeagent::nodeinfo {
 namespace {
 
 std::string parse_reason(const HostFs& fs, std::string_view relative, const ParseError& e) {
-  return fs.proc_reason(relative, "malformed: " + e.message);
+  return fs.proc_reason(relative, "malformed: " + e.reason);
 }
 
 }  // namespace
@@ -80,8 +80,8 @@ Snapshot Sampler::sample() {
 
   if (read("meminfo", snap)) {
     if (auto mi = parse_meminfo(buf_)) {
-      snap.memory = Memory{mi->mem_total,  mi->mem_free,   mi->mem_available, mi->buffers,
-                           mi->cached,     mi->swap_total, mi->swap_free};
+      snap.memory = Memory{mi->mem_total, mi->mem_free,   mi->mem_available, mi->buffers,
+                           mi->cached,    mi->swap_total, mi->swap_free};
     } else {
       snap.errors.push_back(parse_reason(fs_, "meminfo", mi.error()));
     }

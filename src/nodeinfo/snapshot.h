@@ -61,7 +61,7 @@ struct Snapshot {
   std::string node_name;
   std::chrono::system_clock::time_point taken_at{};
 
-  std::optional<double> uptime_seconds;  // /proc/uptime field 1
+  std::optional<double> uptime_seconds;   // /proc/uptime field 1
   std::optional<std::int64_t> boot_time;  // /proc/stat btime, unix seconds
   std::optional<Load> load;
   std::optional<Threads> threads;
@@ -70,7 +70,7 @@ struct Snapshot {
   // /proc/stat
   std::optional<unsigned> cpu_count;  // per-cpu lines = online cpus
   std::optional<CpuSeconds> cpu_seconds;
-  std::vector<PerCpuSeconds> per_cpu_seconds;  // empty when /proc/stat failed
+  std::vector<PerCpuSeconds> per_cpu_seconds;     // empty when /proc/stat failed
   std::optional<CpuUtilisation> cpu_utilisation;  // empty on the first sample
   std::optional<std::uint64_t> context_switches;
   std::optional<std::uint64_t> forks;
@@ -78,7 +78,7 @@ struct Snapshot {
   std::optional<std::uint64_t> procs_blocked;
 
   Memory memory;
-  PressureSet pressure;                  // all empty on kernels without PSI
+  PressureSet pressure;                       // all empty on kernels without PSI
   std::optional<std::string> kernel_release;  // /proc/sys/kernel/osrelease
 
   std::vector<std::string> errors;  // "<path>: <reason>", one per failed source

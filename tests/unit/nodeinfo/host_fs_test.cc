@@ -1,0 +1,185 @@
+#include "nodeinfo/host_fs.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <type_traits>
+
+#include "test_util.h"
+
+namespace nodeagent::nodeinfo {
+namespace {
+
+using testing_util::fixture_host;
+using testing_util::TempDir;
+using testing_util::write_file;
+
+static_assert(!std::is_copy_constructible_v<HostFs>);
+static_assert(std::is_nothrow_move_constructible_v<HostFs>);
+// Callers may name the plain error_code result; the path is lost but it compiles.
+static_assert(
+    std::is_convertible_v<boost::system::result<HostFs, OpenError>, boost::system::result<HostFs>>);
+
+TEST(HostFs, OpensFixtureAndReads) {
+  const auto root = fixture_host("vm-2cpu-psi");
+  auto fs = HostFs::open(root / "proc", root / "sys");
+  ASSERT_TRUE(fs) << fs.error().message();
+  auto loadavg = fs->read_proc("loadavg");
+  ASSERT_TRUE(loadavg);
+  EXPECT_EQ(*loadavg, "0.90 0.59 0.28 1/91 8883\n");
+  auto pressure = fs->read_proc("pressure/cpu");
+  ASSERT_TRUE(pressure);
+  EXPECT_EQ(pressure->rfind("some ", 0), 0u);
+  auto online = fs->read_sys("devices/system/cpu/online");
+  ASSERT_TRUE(online);
+  EXPECT_EQ(*online, "0-1\n");
+  EXPECT_EQ(fs->procfs(), root / "proc");
+  EXPECT_EQ(fs->sysfs(), root / "sys");
+}
+
+TEST(HostFs, MissingProcRootNamesThePath) {
+  TempDir tmp;
+  auto fs = HostFs::open(tmp.path() / "nope", tmp.path());
+  ASSERT_FALSE(fs);
+  EXPECT_EQ(fs.error().code.value(), ENOENT);
+  EXPECT_EQ(fs.error().path, tmp.path() / "nope");
+  EXPECT_EQ(fs.error().message(), (tmp.path() / "nope").string() + ": No such file or directory");
+}
+
+TEST(HostFs, MissingSysRootNamesThePath) {
+  TempDir tmp;
+  auto fs = HostFs::open(tmp.path(), tmp.path() / "nosys");
+  ASSERT_FALSE(fs);
+  EXPECT_EQ(fs.error().path, tmp.path() / "nosys");
+  EXPECT_NE(fs.error().message().find("nosys: No such file or directory"), std::string::npos);
+}
+
+TEST(HostFs, RootThatIsAFileIsNotADirectory) {
+  TempDir tmp;
+  write_file(tmp.path() / "file", "x");
+  auto fs = HostFs::open(tmp.path() / "file", tmp.path());
+  ASSERT_FALSE(fs);
+  EXPECT_EQ(fs.error().code.value(), ENOTDIR);
+}
+
+TEST(HostFs, ValueOnErrorThrowsWithThePath) {
+  try {
+    (void)HostFs::open("/nonexistent/procfs-root", "/sys").value();
+    FAIL() << "expected an exception";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/procfs-root"), std::string::npos);
+  }
+}
+
+TEST(HostFs, MissingFileCarriesErrnoAndReason) {
+  TempDir tmp;
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  auto r = fs->read_proc("loadavg");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().value(), ENOENT);
+  EXPECT_EQ(r.error().category(), boost::system::system_category());
+  EXPECT_EQ(fs->proc_reason("loadavg", r.error()),
+            (tmp.path() / "loadavg").string() + ": No such file or directory");
+  EXPECT_EQ(fs->sys_reason("x", r.error()),
+            (tmp.path() / "x").string() + ": No such file or directory");
+  std::string buf = "stale";
+  EXPECT_EQ(fs->read_sys_into("nothing", buf).value(), ENOENT);
+  EXPECT_TRUE(buf.empty());
+}
+
+TEST(HostFs, ReasonDoesNotDoubleSlashes) {
+  EXPECT_EQ(describe_path_error("/host/proc/", "loadavg", "boom"), "/host/proc/loadavg: boom");
+  EXPECT_EQ(describe_path_error("/host/proc", "loadavg", "boom"), "/host/proc/loadavg: boom");
+  EXPECT_EQ(describe_path_error("/host/proc", "", "boom"), "/host/proc: boom");
+}
+
+TEST(HostFs, PathsMayNotEscapeTheRoot) {
+  TempDir tmp;
+  write_file(tmp.path() / "outside", "secret\n");
+  std::filesystem::create_directories(tmp.path() / "root" / "sub");
+  auto fs = HostFs::open(tmp.path() / "root", tmp.path() / "root");
+  ASSERT_TRUE(fs);
+  for (std::string_view bad : {"../outside", "/etc/hostname", "", "sub/../../outside", ".."}) {
+    auto r = fs->read_proc(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().value(), EINVAL) << bad;
+  }
+  EXPECT_FALSE(fs->proc_inode("../outside"));
+  EXPECT_EQ(fs->read_proc(std::string_view("a\0b", 3)).error().value(), EINVAL);
+}
+
+TEST(HostFs, ReadsLargeFilesCompletely) {
+  TempDir tmp;
+  std::string big;
+  for (int i = 0; big.size() < 200 * 1024; ++i) big += std::to_string(i) + ' ';
+  write_file(tmp.path() / "big", big);
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  auto r = fs->read_proc("big");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, big);
+  std::string reused;
+  ASSERT_FALSE(fs->read_proc_into("big", reused));
+  ASSERT_FALSE(fs->read_proc_into("big", reused));  // second read into a warm buffer
+  EXPECT_EQ(reused, big);
+}
+
+TEST(HostFs, ReadingADirectoryFailsWithEisdir) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path() / "d");
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  EXPECT_EQ(fs->read_proc("d").error().value(), EISDIR);
+}
+
+TEST(HostFs, KeepsReadingAfterTheRootPathIsRenamed) {
+  // The root is held as an fd: reads keep working when the path no longer resolves (as after
+  // the agent drops the privileges it needed to open the root).
+  TempDir tmp;
+  write_file(tmp.path() / "a" / "uptime", "1.00 2.00\n");
+  auto fs = HostFs::open(tmp.path() / "a", tmp.path() / "a");
+  ASSERT_TRUE(fs);
+  std::filesystem::rename(tmp.path() / "a", tmp.path() / "b");
+  auto r = fs->read_proc("uptime");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*r, "1.00 2.00\n");
+}
+
+TEST(HostFs, ProcInode) {
+  TempDir tmp;
+  write_file(tmp.path() / "one", "1");
+  write_file(tmp.path() / "two", "2");
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  const auto one = fs->proc_inode("one");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one, fs->proc_inode("one"));
+  EXPECT_NE(one, fs->proc_inode("two"));
+  EXPECT_FALSE(fs->proc_inode("three"));
+}
+
+TEST(HostFs, ProcInodeOfRealNamespaceLinks) {
+  auto fs = HostFs::open("/proc", "/sys");
+  ASSERT_TRUE(fs) << fs.error().message();
+  const auto self_net = fs->proc_inode("self/ns/net");
+  ASSERT_TRUE(self_net);
+  EXPECT_EQ(self_net, fs->proc_inode("thread-self/ns/net"));
+}
+
+TEST(HostFs, MoveTransfersTheRoots) {
+  const auto root = fixture_host("tiny-1cpu-nopsi");
+  auto opened = HostFs::open(root / "proc", root / "sys");
+  ASSERT_TRUE(opened);
+  HostFs a = std::move(*opened);
+  HostFs b = std::move(a);
+  EXPECT_TRUE(b.read_proc("uptime"));
+  HostFs c = std::move(*HostFs::open(root / "proc", root / "sys"));
+  c = std::move(b);
+  EXPECT_TRUE(c.read_proc("loadavg"));
+  EXPECT_EQ(c.procfs(), root / "proc");
+}
+
+}  // namespace
+}  // namespace nodeagent::nodeinfo
