@@ -1,0 +1,88 @@
+#include "nodeagent/sse.h"
+
+#include <charconv>
+
+namespace nodeagent::client {
+
+bool SseParser::feed(std::string_view chunk, const OnEvent& on_event) {
+  if (!error_.empty()) return false;
+  std::size_t start = 0;
+  if (skip_lf_ && !chunk.empty() && chunk.front() == '\n') start = 1;
+  skip_lf_ = false;
+  for (std::size_t i = start; i < chunk.size(); ++i) {
+    char c = chunk[i];
+    if (c != '\n' && c != '\r') continue;
+    std::string_view piece = chunk.substr(start, i - start);
+    bool ok;
+    if (partial_.empty()) {
+      ok = line(piece, on_event);
+    } else {
+      partial_.append(piece);
+      std::string whole = std::move(partial_);
+      partial_.clear();
+      ok = line(whole, on_event);
+    }
+    if (!ok) return false;
+    if (c == '\r') {
+      if (i + 1 < chunk.size()) {
+        if (chunk[i + 1] == '\n') ++i;
+      } else {
+        skip_lf_ = true;
+      }
+    }
+    start = i + 1;
+  }
+  partial_.append(chunk.substr(start));
+  if (partial_.size() + event_.data.size() > max_event_bytes_) {
+    error_ = "event larger than " + std::to_string(max_event_bytes_) + " bytes";
+    return false;
+  }
+  return true;
+}
+
+bool SseParser::line(std::string_view text, const OnEvent& on_event) {
+  if (first_line_) {
+    first_line_ = false;
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // optional UTF-8 BOM
+  }
+  if (text.empty()) {  // blank line: dispatch
+    bool keep_going = true;
+    if (has_data_) {
+      event_.id = last_id_;
+      keep_going = on_event(event_);
+    }
+    event_ = SseEvent{};
+    has_data_ = false;
+    return keep_going;
+  }
+  if (text.front() == ':') return true;  // comment (keep-alive)
+  std::string_view field = text;
+  std::string_view value;
+  if (auto colon = text.find(':'); colon != std::string_view::npos) {
+    field = text.substr(0, colon);
+    value = text.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  }
+  if (field == "data") {
+    if (has_data_) event_.data += '\n';
+    event_.data.append(value);
+    has_data_ = true;
+    if (event_.data.size() > max_event_bytes_) {
+      error_ = "event larger than " + std::to_string(max_event_bytes_) + " bytes";
+      return false;
+    }
+  } else if (field == "event") {
+    event_.type = value.empty() ? "message" : std::string(value);
+  } else if (field == "id") {
+    if (value.find('\0') == std::string_view::npos) last_id_ = std::string(value);
+  } else if (field == "retry") {
+    long ms = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+    if (ec == std::errc() && ptr == value.data() + value.size() && !value.empty()) {
+      event_.retry_ms = ms;
+    }
+  }
+  return true;
+}
+
+}  // namespace nodeagent::client

@@ -1,0 +1,87 @@
+#include "nodeagent/sse.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace nodeagent::client {
+namespace {
+
+std::vector<SseEvent> parse_in_pieces(std::string_view stream, std::size_t piece) {
+  SseParser parser;
+  std::vector<SseEvent> out;
+  for (std::size_t i = 0; i < stream.size(); i += piece) {
+    EXPECT_TRUE(parser.feed(stream.substr(i, piece), [&](const SseEvent& e) {
+      out.push_back(e);
+      return true;
+    }));
+  }
+  return out;
+}
+
+TEST(SseParser, ParsesTheAgentsFramingInAnyChunking) {
+  const std::string stream =
+      ": keep-alive comment\n"
+      "id: 1700000000000\nevent: node\ndata: {\"node\":\"n1\"}\n\n"
+      "id: 1700000001000\r\nevent: node\r\ndata: {\"node\":\"n1\",\r\ndata: \"x\":1}\r\n\r\n"
+      "data:no-space\rretry: 1500\r\r";
+  for (std::size_t piece : {1u, 2u, 3u, 7u, 1000u}) {
+    auto events = parse_in_pieces(stream, piece);
+    ASSERT_EQ(events.size(), 3u) << "piece " << piece;
+    EXPECT_EQ(events[0].type, "node");
+    EXPECT_EQ(events[0].id, "1700000000000");
+    EXPECT_EQ(events[0].data, "{\"node\":\"n1\"}");
+    EXPECT_EQ(events[1].data, "{\"node\":\"n1\",\n\"x\":1}");
+    EXPECT_EQ(events[1].id, "1700000001000");
+    EXPECT_EQ(events[2].type, "message");
+    EXPECT_EQ(events[2].data, "no-space");
+    EXPECT_EQ(events[2].id, "1700000001000");  // ids persist
+    EXPECT_EQ(events[2].retry_ms, 1500);
+  }
+}
+
+TEST(SseParser, EventsWithoutDataAreNotDispatched) {
+  auto events = parse_in_pieces("event: node\n\nid: 3\n\n: c\n\n", 4);
+  EXPECT_TRUE(events.empty());
+}
+
+TEST(SseParser, IncompleteEventIsHeldBack) {
+  SseParser parser;
+  int n = 0;
+  auto count = [&](const SseEvent&) {
+    ++n;
+    return true;
+  };
+  EXPECT_TRUE(parser.feed("data: a\n", count));
+  EXPECT_EQ(n, 0);
+  EXPECT_TRUE(parser.feed("\n", count));
+  EXPECT_EQ(n, 1);
+}
+
+TEST(SseParser, CallbackCanStopTheStream) {
+  SseParser parser;
+  int n = 0;
+  bool more =
+      parser.feed("data: 1\n\ndata: 2\n\ndata: 3\n\n", [&](const SseEvent&) { return ++n < 2; });
+  EXPECT_FALSE(more);
+  EXPECT_EQ(n, 2);
+  EXPECT_TRUE(parser.error().empty());
+}
+
+TEST(SseParser, OversizedEventIsAnError) {
+  SseParser parser(64);
+  std::string big = "data: " + std::string(100, 'x');
+  EXPECT_FALSE(parser.feed(big, [](const SseEvent&) { return true; }));
+  EXPECT_NE(parser.error().find("larger than 64"), std::string::npos) << parser.error();
+  EXPECT_FALSE(parser.feed("\n\n", [](const SseEvent&) { return true; }));
+}
+
+TEST(SseParser, IgnoresUnknownFieldsAndBadRetry) {
+  auto events = parse_in_pieces("foo: bar\nretry: 12x\ndata\n\n", 5);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "");  // "data" with no colon is an empty data line
+  EXPECT_FALSE(events[0].retry_ms.has_value());
+}
+
+}  // namespace
+}  // namespace nodeagent::client
