@@ -21,7 +21,7 @@ BIN = pathlib.Path(os.environ.get("NODEAGENT_BIN", REPO / "build" / "bin"))
 FIXTURES = REPO / "tests" / "unit" / "fixtures" / "hosts"
 # Sanitizer builds are slower; give every wait more room there (never used as an assertion).
 SLOW = 4 if os.environ.get("NODEAGENT_SANITIZER") else 1
-LISTENING = re.compile(r'msg=listening addr=("?)(?P<addr>[^" ]+)\1')
+LISTENING = re.compile(r'msg=listening address=("?)(?P<addr>[^" ]+)\1')
 
 
 def binary(name):
@@ -77,7 +77,7 @@ class Process:
                 pass
 
     def listening(self, timeout=10):
-        """(host, port) or unix path of the first listening address."""
+        """(host, port) or unix path of the first listening address (its `address=` log field)."""
         line = self.wait_for_line(r"msg=listening", timeout)
         addr = LISTENING.search(line).group("addr")
         if addr.startswith("unix://"):

@@ -133,7 +133,7 @@ def test_metrics_pass_promtool(agent):
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
     text = body.decode()
     for name in ("node_load1", "node_boot_time_seconds", "node_cpu_seconds_total",
-                 "node_memory_MemAvailable_bytes", "node_procs_running",
+                 "node_memory_mem_available_bytes", "node_procs_running",
                  "nodeagent_http_requests_total", "process_resident_memory_bytes"):
         assert re.search(rf"^{name}[{{ ]", text, re.M), name
     promtool = shutil.which("promtool")
