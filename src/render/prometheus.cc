@@ -141,16 +141,18 @@ std::string render_prometheus(const nodeinfo::Snapshot& s) {
   }
   o.gauge("nodeagent_cpus_online", "CPUs with a line in /proc/stat (online CPUs).", s.cpu_count);
 
-  // /proc/meminfo
+  // /proc/meminfo. node_exporter calls these node_memory_MemTotal_bytes etc.; those camelCase
+  // names fail `promtool check metrics`, so they are snake_case here. docs/api.md gives the
+  // relabel rules that restore node_exporter's names for existing dashboards.
   const auto& m = s.memory;
-  o.gauge("node_memory_MemTotal_bytes", "Memory information field MemTotal_bytes.", m.total);
-  o.gauge("node_memory_MemFree_bytes", "Memory information field MemFree_bytes.", m.free);
-  o.gauge("node_memory_MemAvailable_bytes", "Memory information field MemAvailable_bytes.",
-          m.available);
-  o.gauge("node_memory_Buffers_bytes", "Memory information field Buffers_bytes.", m.buffers);
-  o.gauge("node_memory_Cached_bytes", "Memory information field Cached_bytes.", m.cached);
-  o.gauge("node_memory_SwapTotal_bytes", "Memory information field SwapTotal_bytes.", m.swap_total);
-  o.gauge("node_memory_SwapFree_bytes", "Memory information field SwapFree_bytes.", m.swap_free);
+  o.gauge("node_memory_mem_total_bytes", "Total usable RAM (MemTotal), bytes.", m.total);
+  o.gauge("node_memory_mem_free_bytes", "Unused RAM (MemFree), bytes.", m.free);
+  o.gauge("node_memory_mem_available_bytes",
+          "RAM available for new work without swapping (MemAvailable), bytes.", m.available);
+  o.gauge("node_memory_buffers_bytes", "Block device buffers (Buffers), bytes.", m.buffers);
+  o.gauge("node_memory_cached_bytes", "Page cache (Cached), bytes.", m.cached);
+  o.gauge("node_memory_swap_total_bytes", "Total swap space (SwapTotal), bytes.", m.swap_total);
+  o.gauge("node_memory_swap_free_bytes", "Unused swap space (SwapFree), bytes.", m.swap_free);
 
   // /proc/pressure/*: node_exporter exports "some" as waiting, "full" as stalled; cpu "full" is
   // always zero at system level, so like node_exporter we leave it out.
