@@ -161,6 +161,7 @@ class Session final : public std::enable_shared_from_this<Session> {
  private:
   enum class State { kReading, kWriting, kStreaming, kLingering, kClosed };
 
+  bool request_started() const;
   void next_request();
   void parse_or_read();
   void on_read(boost::system::error_code ec, std::size_t n);

@@ -108,10 +108,9 @@ error_code errno_code() { return {errno, boost::system::system_category()}; }
 }  // namespace
 
 struct Listener {
-  Listener(ListenAddress a, detail::Worker& w)
-      : address(std::move(a)), worker(w), acceptor(w.ioc()), backoff(w.ioc()) {}
+  Listener(ListenAddress a, asio::io_context& ioc)
+      : address(std::move(a)), acceptor(ioc), backoff(ioc) {}
   ListenAddress address;
-  detail::Worker& worker;
   std::string name;  // bound address, for logs and bound_addresses()
   Acceptor acceptor;
   GenericEndpoint peer;
@@ -151,8 +150,7 @@ class Server::Impl {
       return detail::annotate("listen", make_error_code(AddressError::kEmpty));
     }
     for (std::size_t i = 0; i < options_.listen.size(); ++i) {
-      auto& worker = *workers_[i % workers_.size()];
-      auto listener = std::make_unique<Listener>(options_.listen[i], worker);
+      auto listener = std::make_unique<Listener>(options_.listen[i], accept_ioc_);
       error_code ec = listener->address.is_unix() ? bind_unix(*listener) : bind_tcp(*listener);
       if (ec) {
         close_listener(*listener);
@@ -166,7 +164,7 @@ class Server::Impl {
     for (auto& l : listeners_) {
       log::info("listening", {{"address", l->name}});
       Listener* p = l.get();
-      asio::post(p->worker.ioc(), [this, p] { do_accept(*p); });
+      asio::post(accept_ioc_, [this, p] { do_accept(*p); });
     }
     return {};
   }
@@ -184,6 +182,7 @@ class Server::Impl {
       if (!r) throw std::runtime_error(r.error().message());
     }
     std::vector<std::thread> extra;
+    extra.emplace_back([this] { run_acceptors(); });
     for (std::size_t i = 1; i < workers_.size(); ++i) {
       extra.emplace_back([w = workers_[i].get()] { w->run(); });
     }
@@ -199,6 +198,7 @@ class Server::Impl {
     }
     std::lock_guard lock(mutex_);
     if (!threads_.empty()) return;
+    threads_.emplace_back([this] { run_acceptors(); });
     for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->run(); });
   }
 
@@ -223,7 +223,7 @@ class Server::Impl {
     }
     for (auto& l : listeners_) {
       Listener* p = l.get();
-      asio::post(p->worker.ioc(), [this, p] { close_listener(*p); });
+      asio::post(accept_ioc_, [this, p] { close_listener(*p); });
     }
     for (auto& w : workers_) {
       detail::Worker* p = w.get();
@@ -244,6 +244,19 @@ class Server::Impl {
   bool listened() const {
     std::lock_guard lock(mutex_);
     return listened_;
+  }
+
+  // Accepting has its own loop so that a handler busy on a worker never delays accepting, nor
+  // closing the listening sockets on stop().
+  void run_acceptors() {
+    for (;;) {
+      try {
+        accept_ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        log::error("http accept loop error", {{"error", e.what()}});
+      }
+    }
   }
 
   void log_stopped() {
@@ -418,9 +431,9 @@ class Server::Impl {
 
   ServerOptions options_;
   mutable detail::Shared shared_;
-  // Workers outlive listeners (acceptors live on the workers' io_contexts).
   std::vector<std::unique_ptr<detail::Worker>> workers_;
-  std::vector<std::unique_ptr<Listener>> listeners_;
+  asio::io_context accept_ioc_{1};
+  std::vector<std::unique_ptr<Listener>> listeners_;  // acceptors live on accept_ioc_
   mutable std::mutex mutex_;
   bool listened_ = false;
   std::vector<std::thread> threads_;

@@ -144,10 +144,6 @@ Session::~Session() {
 void Session::start() {
   worker_.add(this);
   registered_ = true;
-  if (worker_.draining()) {
-    close();
-    return;
-  }
   if (tcp_) {
     error_code ec;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -157,6 +153,15 @@ void Session::start() {
   fields_.reserve(16);
   head_.reserve(512);
   deadline_ = worker_.now() + shared_.limits.read_timeout;
+  if (worker_.draining()) {
+    // Accepted just before stop(): serve a request that is already on its way, like the others.
+    draining_ = true;
+    error_code ec;
+    if (socket_.available(ec) == 0) {
+      close();
+      return;
+    }
+  }
   parse_or_read();
 }
 
@@ -490,6 +495,11 @@ void Session::close() {
   socket_.close(ec);
 }
 
+bool Session::request_started() const {
+  // Beast consumes a complete request line before the fields arrive, so look at both.
+  return buffer_.size() > 0 || (parser_ && parser_->got_some());
+}
+
 void Session::on_tick(Clock::time_point now) {
   if (now < deadline_) return;
   switch (state_) {
@@ -497,7 +507,7 @@ void Session::on_tick(Clock::time_point now) {
       if (idle_) {
         shared_.stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
         close();
-      } else if (buffer_.size() == 0) {
+      } else if (!request_started()) {
         // Connected but never sent a byte: nothing to answer.
         shared_.stats.read_timeouts.fetch_add(1, std::memory_order_relaxed);
         close();
@@ -532,10 +542,14 @@ void Session::on_tick(Clock::time_point now) {
 void Session::begin_drain() {
   draining_ = true;
   switch (state_) {
-    case State::kReading:
-      // Nothing received of a next request: nothing in flight to finish.
-      if (buffer_.size() == 0) close();
+    case State::kReading: {
+      // Nothing received of a next request, not even in the kernel: nothing in flight. The read
+      // is cancelled rather than the socket closed: if it completed just now, its handler still
+      // gets the bytes and serves that request.
+      error_code ec;
+      if (!request_started() && socket_.available(ec) == 0) socket_.cancel(ec);
       break;
+    }
     case State::kStreaming:
       if (!stream_writing_) end_stream();
       break;
