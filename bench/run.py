@@ -70,6 +70,18 @@ TARGET_P99_VS_NGINX = 1.5
 TARGET_SAMPLE_US = 50
 
 
+# Niceness for servers, wrk and the microbenchmark (--nice); 0 leaves the priority alone.
+NICE = 0
+
+
+def placed(cpu: str | None, argv: list[str]) -> list[str]:
+    """argv prefixed to run on `cpu` at NICE; both helpers exec, so the PID stays the server's."""
+    prefix = ["nice", "-n", str(NICE)] if NICE else []
+    if cpu is not None:
+        prefix += ["taskset", "-c", cpu]
+    return prefix + argv
+
+
 def log(msg: str) -> None:
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
@@ -144,7 +156,7 @@ class Server:
     known_pids: dict[int, int] = field(default_factory=dict)
 
     def start(self, cpu: str | None) -> None:
-        argv = (["taskset", "-c", cpu] if cpu is not None else []) + self.argv
+        argv = placed(cpu, self.argv)
         self.logfile = os.path.join(self.workdir, f"{self.name}.log")
         with open(self.logfile, "wb") as out:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
@@ -274,8 +286,8 @@ class Target:
 
 
 def run_wrk(target: Target, conns: int, duration: int, cpu: str | None) -> dict:
-    argv = (["taskset", "-c", cpu] if cpu is not None else []) + [
-        "wrk", "--latency", "-t1", f"-d{duration}s", f"-c{conns}", "--timeout", "5s", target.url]
+    argv = placed(cpu, ["wrk", "--latency", "-t1", f"-d{duration}s", f"-c{conns}", "--timeout",
+                        "5s", target.url])
     cpu0 = target.server.cpu_seconds()
     out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
     cpu1 = target.server.cpu_seconds()
@@ -383,10 +395,9 @@ def run_microbench(binary: str, cpu: str | None, workdir: str) -> list[dict]:
         log(f"microbenchmark binary {binary} not found; skipping")
         return []
     out_json = os.path.join(workdir, "micro.json")
-    argv = (["taskset", "-c", cpu] if cpu is not None else []) + [
-        binary, f"--benchmark_out={out_json}", "--benchmark_out_format=json",
-        "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true",
-        "--benchmark_min_time=0.2"]
+    argv = placed(cpu, [binary, f"--benchmark_out={out_json}", "--benchmark_out_format=json",
+                        "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true",
+                        "--benchmark_min_time=0.2"])
     log("running microbenchmarks: " + " ".join(argv))
     res = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=REPO)
     if res.returncode != 0:
@@ -448,6 +459,8 @@ class Bench:
             raise RuntimeError(f"{agent_bin} not found: run `make build` first")
 
         agent, has_threads = agent_server(self.workdir, agent_bin, a.threads)
+        info["agent"] = cmd_output([agent_bin, "--version"]).splitlines()[0:1] or ["?"]
+        info["agent"] = info["agent"][0]
         nginx = nginx_server(self.workdir)
         nodeexp = node_exporter_server(self.workdir)
         self.servers = [agent, nginx, nodeexp]
@@ -512,7 +525,7 @@ class Bench:
             "machine": info,
             "config": {
                 "duration_s": a.duration, "reps": a.reps, "conns": conns,
-                "server_cpu": self.server_cpu, "client_cpu": self.client_cpu,
+                "server_cpu": self.server_cpu, "client_cpu": self.client_cpu, "nice": NICE,
                 "agent_argv": agent.argv, "agent_threads_flag": has_threads,
                 "node_exporter_argv": nodeexp.argv, "nginx_body_bytes": len(NGINX_BODY),
             },
@@ -677,7 +690,11 @@ def render_markdown(data: dict, s: dict, verdicts: list, plot_name: str | None) 
              f"kernel {info.get('kernel')}")
     L.append(f"- Load average at start / end: {info['loadavg_start']} / {info['loadavg_end']} "
              "(other work on the machine shows up here)")
-    L.append(f"- {pin}; one worker each: agent `{' '.join(cfg['agent_argv'][1:])}`"
+    if cfg.get("nice"):
+        L.append(f"- Servers, wrk and the microbenchmarks ran at `nice -n {cfg['nice']}` so that "
+                 "other work on the machine disturbed them less")
+    L.append(f"- {pin}; one worker each: {info.get('agent', 'agent')} "
+             f"`{' '.join(cfg['agent_argv'][1:])}`"
              + ("" if cfg["agent_threads_flag"] else " (agent has no --threads flag)")
              + ", nginx `worker_processes 1`, node_exporter's GOMAXPROCS follows the 1-CPU affinity")
     L.append(f"- nginx ceiling: {info.get('nginx', '')}, `return 200` with a fixed "
@@ -750,12 +767,17 @@ def main() -> int:
     p.add_argument("--server-cpu", default="0")
     p.add_argument("--client-cpu", default="1")
     p.add_argument("--no-pin", action="store_true")
+    p.add_argument("--nice", type=int, default=0,
+                   help="run servers, wrk and microbenchmarks at this niceness (e.g. -10 on a "
+                        "machine shared with builds; negative needs root)")
     p.add_argument("--only", default="", help="comma-separated substrings of target names")
     p.add_argument("--skip-micro", action="store_true")
     p.add_argument("--sample-bench", default=r"BM_Sampler_FullSample",
                    help="regex naming the microbenchmark of one full sample")
     p.add_argument("--keep-workdir", action="store_true")
     args = p.parse_args()
+    global NICE
+    NICE = args.nice
     for tool in ("wrk", "nginx", "prometheus-node-exporter"):
         if not shutil.which(tool):
             log(f"{tool} not found: run `scripts/setup.sh bench`")
