@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netns import http_get, list_netns, ns_sh, sh
+from netns import http_get, list_netns, ns_sh, sh, tcp_connect
 
 STATE_ROOT = Path("/tmp/nae2e")
 FAMILY = "nae2e"  # prefix of every namespace this suite creates
@@ -135,6 +135,7 @@ class Service:
     target_port: int
     selector: dict[str, str]
     internal_traffic_policy: str = "Cluster"
+    namespace: str = "default"
 
 
 class Cluster:
@@ -150,6 +151,7 @@ class Cluster:
         self._pod_seq = 0
         self._veth_seq = 0
         self._created_mountpoints: list[str] = []
+        self.destroyed = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -171,6 +173,9 @@ class Cluster:
         return self
 
     def destroy(self) -> None:
+        if self.destroyed:
+            return
+        self.destroyed = True
         for node in self.nodes:
             for pod in list(node.pods):
                 self.delete_pod(pod, grace=2.0)
@@ -207,10 +212,17 @@ class Cluster:
 
     # ---- pods ----------------------------------------------------------------------------------
 
-    def add_pod(self, node: Node, name: str, labels: dict[str, str], container: ContainerSpec,
+    def pod_dir(self, pod_name: str) -> Path:
+        d = self.state / "pods" / pod_name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def add_pod(self, node: Node, name: str, labels: dict[str, str], containers,
                 host_network: bool = False, host_pid: bool = False, host_ipc: bool = False,
                 ports: list[dict] | None = None) -> Pod:
-        """Creates the pod's network (unless hostNetwork) and starts its container."""
+        """Creates the pod's network (unless hostNetwork), runs its init containers to completion
+        and starts its app container. `containers(pod)` returns (init specs, app spec): the specs
+        depend on the pod's IP and node (Downward API)."""
         self._pod_seq += 1
         if host_network:
             ns, ip = node.ns, node.ip
@@ -233,18 +245,35 @@ class Cluster:
             ns_sh(ns, "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0")
         pod = Pod(name, node, dict(labels), host_network, ns, ip, list(ports or []))
         node.pods.append(pod)
-        self._start(pod, container, host_pid, host_ipc)
+        try:
+            inits, app = containers(pod)
+        except Exception:
+            self.delete_pod(pod)
+            raise
+        for i, init in enumerate(inits):
+            proc = self._start(pod, init, host_pid, host_ipc, f"init{i}")
+            try:
+                status = proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc.pid)
+                proc.wait()
+                status = "timeout"
+            if status != 0:
+                raise RuntimeError(f"pod {name}: init container {i} failed ({status}):\n"
+                                   f"{pod.log()[-2000:]}")
+        pod.proc = self._start(pod, app, host_pid, host_ipc, "app")
         return pod
 
-    def _start(self, pod: Pod, c: ContainerSpec, host_pid: bool, host_ipc: bool) -> None:
-        pod_dir = self.state / "pods" / pod.name
-        pod_dir.mkdir(parents=True, exist_ok=True)
+    def _start(self, pod: Pod, c: ContainerSpec, host_pid: bool, host_ipc: bool,
+               tag: str) -> subprocess.Popen:
+        pod_dir = self.pod_dir(pod.name)
         hosts = pod_dir / "hosts"
         lines = ["127.0.0.1 localhost", f"{pod.ip} {pod.name}"]
         # Stand-in for cluster DNS: Service names resolve to their cluster IPs.
+        # (The short name resolves because the suite's pods share the Services' namespace.)
         for svc in self.services:
-            lines.append(f"{svc.vip} {svc.name} {svc.name}.default.svc "
-                         f"{svc.name}.default.svc.cluster.local")
+            fq = f"{svc.name}.{svc.namespace}"
+            lines.append(f"{svc.vip} {svc.name} {fq} {fq}.svc {fq}.svc.cluster.local")
         hosts.write_text("\n".join(lines) + "\n")
         for m in c.mounts:
             self._ensure_mountpoint(m.path, Path(m.host_path).is_dir())
@@ -257,17 +286,17 @@ class Cluster:
             "run_as_user": c.run_as_user, "run_as_group": c.run_as_group,
             "capabilities": c.capabilities, "no_new_privs": c.no_new_privs,
         }
-        spec_path = pod_dir / "spec.json"
+        spec_path = pod_dir / f"{tag}.json"
         spec_path.write_text(json.dumps(spec, indent=1))
         pod.log_path = pod_dir / "container.log"
         log = open(pod.log_path, "ab")
-        pod.proc = subprocess.Popen(
+        proc = subprocess.Popen(
             ["ip", "netns", "exec", pod.ns, "unshare", "--mount", "--propagation", "private",
              "--", sys.executable, str(PODINIT), "mounts", str(spec_path)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         log.close()
-        pod.ready = False
+        return proc
 
     def _ensure_mountpoint(self, path: str, is_dir: bool) -> None:
         """A bind mount needs an existing target; create missing ones and remember them."""
@@ -317,9 +346,9 @@ class Cluster:
             sh("ip", "netns", "del", pod.ns, check=False)
         return status
 
-    def wait_ready(self, pod: Pod, probe, timeout: float = 20.0) -> None:
+    def wait_ready(self, pod: Pod, probe, timeout: float = 20.0, mark_ready: bool = True) -> None:
         """Polls `probe(pod)` until it returns True (kubelet's readiness probe), then adds the
-        pod to the endpoints."""
+        pod to the endpoints (unless mark_ready is False: "running" is all the caller wants)."""
         deadline = time.monotonic() + timeout
         while True:
             if pod.proc is not None and pod.proc.poll() is not None:
@@ -331,8 +360,9 @@ class Cluster:
                 raise RuntimeError(f"pod {pod.name} not ready after {timeout}s:\n"
                                    f"{pod.log()[-3000:]}")
             time.sleep(0.05)
-        pod.ready = True
-        self.sync_all_rules()
+        if mark_ready:
+            pod.ready = True
+            self.sync_all_rules()
 
     # ---- kube-proxy and portmap, as nftables rules ------------------------------------------
 
@@ -400,6 +430,8 @@ class Cluster:
         return "\n".join(out) + "\n"
 
     def sync_rules(self, node: Node) -> None:
+        if self.destroyed:
+            return
         ns_sh(node.ns, "nft", "-f", "-", input=self.rules(node))
 
     # ---- requests ------------------------------------------------------------------------------
@@ -476,6 +508,15 @@ def sweep() -> list[str]:
         _remove_run(state, f"{FAMILY}-{run_id}")
         swept.append(run_id)
     return swept
+
+
+def probe_tcp(port: int, timeout: float = 1.0):
+    """A kubelet-style tcpSocket probe (also: "the container is up and listening")."""
+
+    def probe(pod: Pod) -> bool:
+        return tcp_connect(pod.node.ns, pod.ip, port, timeout) == "connected"
+
+    return probe
 
 
 def probe_http(path: str, port: int, timeout: float = 1.0):

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 
 CLONE_NEWNET = 0x40000000
@@ -66,24 +67,32 @@ class Reply:
     status: int | None  # None when no HTTP answer came (refused, timeout, reset, unreachable)
     body: str
     error: str = ""
+    seconds: float = 0.0  # time from sending the request to the end of the reply
 
 
-def _get(host: str, port: int, path: str, timeout: float, count: int, headers: dict) -> list[Reply]:
+def _get(host: str, port: int, path: str, timeout: float, count: int, headers: dict,
+         stop: threading.Event | None = None, max_seconds: float | None = None) -> list[Reply]:
     replies: list[Reply] = []
     conn: http.client.HTTPConnection | None = None
+    deadline = time.monotonic() + max_seconds if max_seconds else None
     for _ in range(count):
+        if stop is not None and stop.is_set():
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        t0 = time.monotonic()
         try:
             if conn is None:
                 conn = http.client.HTTPConnection(host, port, timeout=timeout)
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             body = resp.read().decode("utf-8", "replace")
-            replies.append(Reply(resp.status, body))
+            replies.append(Reply(resp.status, body, seconds=time.monotonic() - t0))
             if resp.will_close:
                 conn.close()
                 conn = None
         except (OSError, http.client.HTTPException) as e:
-            replies.append(Reply(None, "", f"{type(e).__name__}: {e}"))
+            replies.append(Reply(None, "", f"{type(e).__name__}: {e}", time.monotonic() - t0))
             if conn is not None:
                 conn.close()
             conn = None
@@ -96,6 +105,19 @@ def http_get(ns: str, host: str, port: int, path: str = "/", timeout: float = 3.
              count: int = 1, headers: dict | None = None) -> list[Reply]:
     """`count` sequential GETs (one keep-alive connection, reopened when it breaks) from `ns`."""
     return in_netns(ns, _get, host, port, path, timeout, count, headers or {})
+
+
+def http_loop(ns: str, host: str, port: int, path: str, stop: threading.Event, max_count: int,
+              max_seconds: float, out: list[Reply], timeout: float = 5.0) -> None:
+    """GETs in a loop until `stop` is set, `max_count` requests or `max_seconds` have passed;
+    replies are appended to `out` as they come (for load during a rollout)."""
+
+    # In chunks, so the caller sees progress while the loop runs (one connection per chunk).
+    deadline = time.monotonic() + max_seconds
+    while not stop.is_set() and len(out) < max_count and time.monotonic() < deadline:
+        chunk = min(20, max_count - len(out))
+        out.extend(in_netns(ns, _get, host, port, path, timeout, chunk, {}, stop,
+                            deadline - time.monotonic()))
 
 
 def tcp_connect(ns: str, host: str, port: int, timeout: float = 2.0) -> str:

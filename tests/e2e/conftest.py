@@ -1,0 +1,64 @@
+"""Fixtures for the multi-node e2e suite: one namespace cluster per session, the locality table."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cluster import Cluster, sweep  # noqa: E402
+from manifests import REPO, bin_dir  # noqa: E402
+from report import rows, table  # noqa: E402
+
+NODES = ["node-1", "node-2", "node-3", "node-4"]
+AGENT_NODES = NODES[:3]  # node-4 runs Kiada but no agent pod
+OUTPUT = Path(os.environ.get("NODEAGENT_TEST_OUTPUT", REPO / "tests" / "output"))
+TABLE_FILE = OUTPUT / "e2e-locality.md"
+
+_started = time.monotonic()
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    if os.geteuid() != 0:
+        pytest.skip("the e2e suite creates network namespaces: run it as root")
+    for name in ("node-agent", "kiada"):
+        if not (bin_dir() / name).exists():
+            pytest.fail(f"{bin_dir() / name} missing: build first (make build)")
+    swept = sweep()
+    if swept:
+        print(f"e2e: removed leftovers of earlier runs {swept}")
+    c = Cluster(NODES)
+    # Clean up also when the run is interrupted (SIGTERM from CI, Ctrl-C is KeyboardInterrupt).
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        c.destroy()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        c.create()
+        yield c
+    finally:
+        c.destroy()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not rows:
+        return
+    elapsed = time.monotonic() - _started
+    text = (f"# e2e locality ({len(AGENT_NODES)} nodes with an agent, 1 without; "
+            f"run took {elapsed:.0f} s)\n\n" + table())
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    TABLE_FILE.write_text(text)
+    terminalreporter.write_sep("=", "node-agent locality per mode")
+    terminalreporter.write_line(text)
+    terminalreporter.write_line(f"(written to {TABLE_FILE})")

@@ -1,0 +1,246 @@
+"""Every access mode, deployed from the shipped manifests onto a namespace cluster, keeps Kiada on
+its own node's agent (see cluster.py for the network, kubelet.py for the pods)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from cluster import POD_CIDR
+from conftest import AGENT_NODES
+from kubelet import ModeDeployment
+from manifests import bin_dir, load_mode
+from netns import Reply, http_get, http_loop, tcp_connect
+from report import record
+
+MODES = ["local-service", "host-port", "host-network", "unix-socket"]
+REQUESTS_PER_NODE = 300
+KIADA_PATH = "/text"
+# Kiada's agent client times out after 1 s (client library default); its page must still answer
+# within that plus 100 ms. The bound here adds slack for a loaded 2-core CI machine.
+NO_AGENT_BOUND_S = 3.0
+
+SERVED_BY = re.compile(r'Request processed by Kiada 0\.9 running in pod "([^"]*)" on node "([^"]*)"\.')
+NODE_INFO = re.compile(r"^Node info: (.*)$", re.M)
+AGENT_LINE = re.compile(r"^(\S+) uptime: ")
+
+
+def classify(reply: Reply, kiada_node: str) -> tuple[str, str]:
+    """-> (outcome, detail); outcome is local | foreign | error (Kiada reported an agent error)
+    | kiada-failed (no proper Kiada page at all)."""
+    if reply.status != 200:
+        return "kiada-failed", reply.error or f"HTTP {reply.status}"
+    served = SERVED_BY.search(reply.body)
+    info = NODE_INFO.search(reply.body)
+    if not served or not info:
+        return "kiada-failed", f"unexpected page: {reply.body[:200]!r}"
+    if served.group(2) != kiada_node:
+        return "kiada-failed", f"Kiada says node {served.group(2)!r}, runs on {kiada_node!r}"
+    line = info.group(1)
+    if line.startswith("ERROR:"):
+        return "error", line
+    agent = AGENT_LINE.match(line)
+    if not agent:
+        return "kiada-failed", f"unparsable Node info: {line!r}"
+    return ("local", line) if agent.group(1) == kiada_node else ("foreign", agent.group(1))
+
+
+def tally(replies: list[Reply], kiada_node: str) -> tuple[Counter, list[str]]:
+    counts, details = Counter(), []
+    for r in replies:
+        outcome, detail = classify(r, kiada_node)
+        counts[outcome] += 1
+        if outcome != "local" and len(details) < 5:
+            details.append(f"{outcome}: {detail}")
+    return counts, details
+
+
+def load(dep: ModeDeployment, nodes: list[str], per_node: int = REQUESTS_PER_NODE):
+    """`per_node` requests to each listed node's Kiada, all nodes at once."""
+    port = dep.mode.kiada_port()
+
+    def one(node_name):
+        pod = dep.kiadas[node_name]
+        return node_name, http_get(pod.node.ns, pod.ip, port, KIADA_PATH, timeout=5.0,
+                                   count=per_node)
+
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        results = dict(pool.map(one, nodes))
+    return {n: tally(r, n) for n, r in results.items()}
+
+
+def summarize(per_node) -> Counter:
+    total = Counter()
+    for counts, _ in per_node.values():
+        total += counts
+    return total
+
+
+@pytest.fixture(scope="module", params=MODES)
+def dep(request, cluster):
+    mode = load_mode(request.param)
+    d = ModeDeployment(cluster, mode, [cluster.node(n) for n in AGENT_NODES])
+    try:
+        d.start()
+        yield d
+    finally:
+        d.stop()
+
+
+def test_every_request_is_served_by_the_local_agent(dep):
+    per_node = load(dep, AGENT_NODES)
+    total = summarize(per_node)
+    requests = sum(total.values())
+    record(dep.mode.overlay, "steady state", requests, total["local"], total["foreign"],
+           total["error"] + total["kiada-failed"])
+    for node, (counts, details) in per_node.items():
+        assert counts["local"] == REQUESTS_PER_NODE, f"{node}: {dict(counts)} {details}"
+
+
+def test_node_without_agent_gets_an_error_in_time(dep, cluster):
+    node = next(n.name for n in cluster.nodes if n.name not in AGENT_NODES)
+    pod = dep.kiadas[node]
+    replies = http_get(pod.node.ns, pod.ip, dep.mode.kiada_port(), KIADA_PATH, timeout=10.0,
+                       count=5)
+    counts, details = tally(replies, node)
+    slowest = max(r.seconds for r in replies)
+    record(dep.mode.overlay, f"{node} (no agent pod)", len(replies), counts["local"],
+           counts["foreign"], counts["error"] + counts["kiada-failed"],
+           f"Kiada answered `Node info: ERROR: ...` within {slowest:.2f} s")
+    assert counts["error"] == len(replies), f"{dict(counts)} {details}"
+    assert slowest < NO_AGENT_BOUND_S, f"slowest answer took {slowest:.2f} s"
+
+
+def agent_tcp_port(dep: ModeDeployment) -> int | None:
+    """The node port a client outside the pod network uses, if the mode exposes one."""
+    if dep.mode.host_ports():
+        return dep.mode.host_ports()[0]
+    if dep.mode.agent.host_network:
+        return dep.mode.agent.ports[0]["containerPort"]
+    return None
+
+
+def candidate_ports(dep: ModeDeployment) -> set[int]:
+    ports = {p["containerPort"] for p in dep.mode.agent.ports} | {11559, 80}
+    for svc in dep.services:
+        ports |= {svc.port, svc.target_port}
+    return ports
+
+
+def test_client_outside_the_cluster(dep, cluster):
+    port = agent_tcp_port(dep)
+    for node_name in AGENT_NODES:
+        node, agent = cluster.node(node_name), dep.agents[node_name]
+        if port is not None:
+            r = http_get(cluster.external, node.ip, port, "/", timeout=3.0)[0]
+            assert r.status == 200 and r.body.startswith(f"{node_name} uptime: "), r
+            continue
+        for p in candidate_ports(dep):
+            assert tcp_connect(cluster.external, node.ip, p) != "connected", (node.ip, p)
+            if not agent.host_network:
+                assert tcp_connect(cluster.external, agent.ip, p) != "connected", (agent.ip, p)
+        for svc in dep.services:
+            assert tcp_connect(cluster.external, svc.vip, svc.port) != "connected", svc
+
+
+def test_unix_socket_mode_has_no_tcp_listener(dep):
+    if dep.mode.overlay != "unix-socket":
+        pytest.skip("only the unix-socket mode promises no TCP exposure")
+    for agent in dep.agents.values():
+        out = subprocess.run(["ip", "netns", "exec", agent.ns, "ss", "-Hltn"],
+                             capture_output=True, text=True, check=True).stdout
+        listeners = [line.split()[3] for line in out.splitlines() if line.strip()]
+        exposed = [a for a in listeners if not a.startswith(("127.", "[::1]"))]
+        assert not exposed, f"{agent.name} listens on {exposed}"
+
+
+def test_rolling_restart_under_load(dep, cluster):
+    node = cluster.node(AGENT_NODES[0])
+    kiada = dep.kiadas[node.name]
+    replies: list[Reply] = []
+    stop = threading.Event()
+    loader = threading.Thread(target=http_loop, args=(
+        kiada.node.ns, kiada.ip, dep.mode.kiada_port(), KIADA_PATH, stop, 5000, 60.0, replies))
+    loader.start()
+    try:
+        _wait_for(lambda: len(replies) >= 50, 20, "load before the rollout")
+        roll = dep.roll_agent(node)
+        after = len(replies)
+        _wait_for(lambda: len(replies) >= after + 50, 20, "load after the rollout")
+    finally:
+        stop.set()
+        loader.join()
+    counts, details = tally(replies, node.name)
+    late, _ = tally(replies[after:], node.name)
+    record(dep.mode.overlay, f"rolling restart of {node.name}'s agent under load",
+           len(replies), counts["local"], counts["foreign"],
+           counts["error"] + counts["kiada-failed"],
+           ("surge" if roll["surge"] else "delete, then create") +
+           f"; old agent exit {roll['old_exit']}; rollout {roll['seconds']:.1f} s")
+    assert counts["foreign"] == 0, details
+    assert counts["kiada-failed"] == 0, details
+    assert late["local"] > 0, "no local answer after the rollout"
+    assert roll["old_exit"] == 0, "the old agent did not exit cleanly on SIGTERM"
+
+
+def test_cluster_policy_contrast(dep, cluster):
+    """The same Service with internalTrafficPolicy: Cluster spreads requests over all agents."""
+    if not any(s.internal_traffic_policy == "Local" for s in dep.services):
+        pytest.skip("this mode has no Local Service to contrast")
+    dep.set_internal_traffic_policy("Cluster")
+    try:
+        per_node = load(dep, [n.name for n in cluster.nodes])
+    finally:
+        dep.set_internal_traffic_policy("Local")
+    total = summarize(per_node)
+    record(dep.mode.overlay, "contrast: internalTrafficPolicy Cluster", sum(total.values()),
+           total["local"], total["foreign"], total["error"] + total["kiada-failed"],
+           "all 4 nodes' Kiada; only the policy changed")
+    assert total["foreign"] > 0
+    no_agent = next(n.name for n in cluster.nodes if n.name not in AGENT_NODES)
+    counts, details = per_node[no_agent]
+    assert counts["foreign"] == REQUESTS_PER_NODE, f"{no_agent}: {dict(counts)} {details}"
+
+
+def agent_has_flag(flag: str) -> bool:
+    out = subprocess.run([str(bin_dir() / "node-agent"), "--help"], capture_output=True,
+                         text=True, timeout=10)
+    return flag in out.stdout + out.stderr
+
+
+def test_access_control_refuses_outsiders(dep, cluster):
+    port = agent_tcp_port(dep)
+    if port is None:
+        pytest.skip("no node port in this mode: nothing outside the pod network reaches it")
+    if not agent_has_flag("--allow-cidr"):
+        pytest.fail("node-agent has no --allow-cidr flag (hardening issue)")
+    args = [] if "--allow-cidr" in " ".join(dep.mode.agent.container.get("args", [])) else \
+        ["--allow-cidr", str(POD_CIDR)]
+    dep.restart_agents(args)
+    try:
+        for node_name in AGENT_NODES:
+            r = http_get(cluster.external, cluster.node(node_name).ip, port, "/", timeout=3.0)[0]
+            assert r.status == 403 or (r.status is None and "refused" not in r.error), r
+        per_node = load(dep, AGENT_NODES)
+    finally:
+        dep.restart_agents([])
+    total = summarize(per_node)
+    record(dep.mode.overlay, f"access control on ({' '.join(args) or 'from the manifest'})",
+           sum(total.values()), total["local"], total["foreign"],
+           total["error"] + total["kiada-failed"], "outside client refused (403)")
+    for node, (counts, details) in per_node.items():
+        assert counts["local"] == REQUESTS_PER_NODE, f"{node}: {dict(counts)} {details}"
+
+
+def _wait_for(cond, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
