@@ -8,6 +8,7 @@ import ipaddress
 import subprocess
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from cluster import SERVICE_CIDR, Cluster, Node, Pod, Service, probe_http, probe_tcp
 from manifests import Mode, Workload, binary_for, container_spec, volumes_for
@@ -51,7 +52,8 @@ class ModeDeployment:
     cluster: Cluster
     mode: Mode
     agent_nodes: list[Node]
-    agent_extra_args: list[str] = field(default_factory=list)
+    # Extra agent arguments, per pod (e.g. access control that names the node's own address).
+    agent_extra_args: Callable[[Pod], list[str]] | None = None
     agents: dict[str, Pod] = field(default_factory=dict)  # node name -> agent pod
     kiadas: dict[str, Pod] = field(default_factory=dict)  # node name -> kiada pod
     pending: dict[str, str] = field(default_factory=dict)  # node name -> why Kiada can't start
@@ -124,7 +126,8 @@ class ModeDeployment:
 
     # ---- pods ---------------------------------------------------------------------------------
 
-    def _start_pod(self, w: Workload, node: Node, extra_args: list[str] | None = None) -> Pod:
+    def _start_pod(self, w: Workload, node: Node,
+                   extra_args: Callable[[Pod], list[str]] | None = None) -> Pod:
         self._seq += 1
         name = f"{w.name}-{node.name.rsplit('-', 1)[-1]}{self._seq:03d}"
 
@@ -132,7 +135,8 @@ class ModeDeployment:
             host_dirs = volumes_for(w, node, self.cluster.pod_dir(pod.name))
             inits = [container_spec(w, c, pod, host_dirs)
                      for c in w.spec.get("initContainers", [])]
-            return inits, container_spec(w, w.container, pod, host_dirs, extra_args)
+            extra = extra_args(pod) if extra_args else []
+            return inits, container_spec(w, w.container, pod, host_dirs, extra)
 
         return self.cluster.add_pod(node, name, w.labels, containers,
                                     host_network=w.host_network,
@@ -161,9 +165,9 @@ class ModeDeployment:
         return {"old_exit": status, "seconds": time.monotonic() - t0,
                 "surge": self.mode.agent.max_surge > 0}
 
-    def restart_agents(self, extra_args: list[str]) -> None:
+    def restart_agents(self, extra_args: Callable[[Pod], list[str]] | None) -> None:
         """Recreates every agent pod with extra arguments (e.g. access control)."""
-        self.agent_extra_args = list(extra_args)
+        self.agent_extra_args = extra_args
         for node in self.agent_nodes:
             self.cluster.delete_pod(self.agents[node.name])
             self.agents[node.name] = self.start_agent(node)

@@ -260,7 +260,7 @@ def container_spec(w: Workload, container: dict, pod: Pod, host_dirs: dict[str, 
             raise ValueError(f"volumeMount {vm['name']}: no such volume or unsupported type")
         mounts.append(Mount(host_dirs[vm["name"]], vm["mountPath"], bool(vm.get("readOnly"))))
     return ContainerSpec(argv=[a for a in argv], env=env, mounts=mounts, run_as_user=user,
-                         run_as_group=group, capabilities=[f"cap_{c.lower()}" for c in added],
+                         run_as_group=group, capabilities=[c.lower() for c in added],
                          no_new_privs=sc.get("allowPrivilegeEscalation") is False)
 
 

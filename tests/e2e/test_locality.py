@@ -3,12 +3,14 @@ its own node's agent (see cluster.py for the network, kubelet.py for the pods)."
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -103,14 +105,71 @@ def test_every_request_is_served_by_the_local_agent(dep):
         assert counts["local"] == REQUESTS_PER_NODE, f"{node}: {dict(counts)} {details}"
 
 
+def test_kiada_sees_its_downward_api_values(dep, cluster):
+    for node_name in AGENT_NODES:
+        pod, node = dep.kiadas[node_name], cluster.node(node_name)
+        body = http_get(pod.node.ns, pod.ip, dep.mode.kiada_port(), KIADA_PATH)[0].body
+        assert f'running in pod "{pod.name}" on node "{node_name}"' in body, body
+        assert f"Pod hostname: {pod.name}; Pod IP: {pod.ip}; Node IP: {node.ip};" in body, body
+
+
+def _ns_id(pid: int | str, kind: str) -> str:
+    return os.readlink(f"/proc/{pid}/ns/{kind}")
+
+
+def _status(pid: int, field: str) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def test_pods_get_the_namespaces_and_user_their_spec_asks_for(dep, cluster):
+    for w, pods in ((dep.mode.agent, dep.agents), (dep.mode.kiada, dep.kiadas)):
+        spec, sc = w.spec, w.spec.get("securityContext") or {}
+        for pod in pods.values():
+            pid = pod.container_pid()
+            assert pid, f"{pod.name}: no container process"
+            host_network = bool(spec.get("hostNetwork"))
+            want_own = {"pid": not spec.get("hostPID"), "ipc": not spec.get("hostIPC"),
+                        "uts": not host_network, "mnt": True}
+            for kind, own in want_own.items():
+                same = _ns_id(pid, kind) == _ns_id("self", kind)
+                assert same != own, f"{pod.name}: {kind} namespace shared={same}"
+            net = os.stat(f"/proc/{pid}/ns/net").st_ino
+            assert net == os.stat(f"/run/netns/{pod.ns}").st_ino, f"{pod.name}: wrong netns"
+            assert (pod.ns == pod.node.ns) == host_network
+            uid = _status(pid, "Uid").split()
+            if "runAsUser" in sc:
+                assert uid[1] == str(sc["runAsUser"]), f"{pod.name}: euid {uid}"
+            if uid[1] != "0":
+                assert int(_status(pid, "CapEff"), 16) == 0, f"{pod.name}: has capabilities"
+
+
 def test_node_without_agent_gets_an_error_in_time(dep, cluster):
     node = next(n.name for n in cluster.nodes if n.name not in AGENT_NODES)
+    if node in dep.pending:
+        # unix-socket: Kiada mounts the socket directory as a hostPath of type Directory, so on a
+        # node where no agent ever ran the kubelet cannot mount it and the pod stays pending.
+        assert "FailedMount" in dep.pending[node], dep.pending[node]
+        record(dep.mode.overlay, f"{node} (agent never ran)", 0, 0, 0, 0,
+               "Kiada pod stays pending: " + dep.pending[node].split(":")[0] +
+               " (hostPath type Directory)")
+        # A node where the agent ran once (the directory exists) but is gone now.
+        for v in dep.mode.agent.spec.get("volumes", []):
+            if v.get("hostPath", {}).get("type") == "DirectoryOrCreate":
+                (cluster.node(node).host_dir / v["hostPath"]["path"].lstrip("/")).mkdir(
+                    parents=True, exist_ok=True)
+        assert dep.start_kiada(cluster.node(node)) is not None, dep.pending.get(node)
+        node_case = f"{node} (agent gone, directory left)"
+    else:
+        node_case = f"{node} (no agent pod)"
     pod = dep.kiadas[node]
     replies = http_get(pod.node.ns, pod.ip, dep.mode.kiada_port(), KIADA_PATH, timeout=10.0,
                        count=5)
     counts, details = tally(replies, node)
     slowest = max(r.seconds for r in replies)
-    record(dep.mode.overlay, f"{node} (no agent pod)", len(replies), counts["local"],
+    record(dep.mode.overlay, node_case, len(replies), counts["local"],
            counts["foreign"], counts["error"] + counts["kiada-failed"],
            f"Kiada answered `Node info: ERROR: ...` within {slowest:.2f} s")
     assert counts["error"] == len(replies), f"{dict(counts)} {details}"
@@ -220,18 +279,30 @@ def test_access_control_refuses_outsiders(dep, cluster):
         pytest.skip("no node port in this mode: nothing outside the pod network reaches it")
     if not agent_has_flag("--allow-cidr"):
         pytest.fail("node-agent has no --allow-cidr flag (hardening issue)")
-    args = [] if "--allow-cidr" in " ".join(dep.mode.agent.container.get("args", [])) else \
-        ["--allow-cidr", str(POD_CIDR)]
-    dep.restart_agents(args)
+    if "--allow-cidr" in " ".join(dep.mode.agent.container.get("args", [])):
+        what, extra = "from the manifest", None
+    elif dep.mode.agent.host_network:
+        # The kubelet probes a hostNetwork pod from the node itself (source: the node's IP).
+        what = f"--allow-cidr {POD_CIDR} --allow-cidr <node IP>/32"
+
+        def extra(pod):
+            return ["--allow-cidr", str(POD_CIDR), "--allow-cidr", f"{pod.node.ip}/32"]
+    else:
+        what = f"--allow-cidr {POD_CIDR}"
+
+        def extra(pod):
+            return ["--allow-cidr", str(POD_CIDR)]
+
+    dep.restart_agents(extra)
     try:
         for node_name in AGENT_NODES:
             r = http_get(cluster.external, cluster.node(node_name).ip, port, "/", timeout=3.0)[0]
             assert r.status == 403 or (r.status is None and "refused" not in r.error), r
         per_node = load(dep, AGENT_NODES)
     finally:
-        dep.restart_agents([])
+        dep.restart_agents(None)
     total = summarize(per_node)
-    record(dep.mode.overlay, f"access control on ({' '.join(args) or 'from the manifest'})",
+    record(dep.mode.overlay, f"access control on ({what})",
            sum(total.values()), total["local"], total["foreign"],
            total["error"] + total["kiada-failed"], "outside client refused (403)")
     for node, (counts, details) in per_node.items():
