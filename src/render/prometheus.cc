@@ -66,6 +66,14 @@ void pressure_counter(Out& o, std::string_view name, std::string_view help,
   o.sample(name, static_cast<double>(p.total_us) / 1e6);
 }
 
+// Whole and fractional seconds converted separately: a 64-bit nanosecond count does not fit a
+// double exactly, and converting it in one step prints 1716200000.2499998 for ...0.25.
+double unix_seconds(std::chrono::system_clock::time_point t) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch());
+  const auto secs = std::chrono::floor<std::chrono::seconds>(ns);
+  return static_cast<double>(secs.count()) + static_cast<double>((ns - secs).count()) / 1e9;
+}
+
 }  // namespace
 
 void append_label_value(std::string& out, std::string_view v) {
@@ -93,9 +101,8 @@ std::string render_prometheus(const nodeinfo::Snapshot& s) {
 
   // /proc/stat btime; the agent's clock at sampling time.
   o.gauge("node_boot_time_seconds", "Node boot time, in unixtime.", s.boot_time);
-  o.gauge(
-      "node_time_seconds", "System time in seconds since epoch (1970).",
-      std::optional<double>(std::chrono::duration<double>(s.taken_at.time_since_epoch()).count()));
+  o.gauge("node_time_seconds", "System time in seconds since epoch (1970).",
+          std::optional<double>(unix_seconds(s.taken_at)));
   o.gauge("nodeagent_uptime_seconds", "Seconds since boot, from /proc/uptime.", s.uptime_seconds);
 
   // /proc/loadavg

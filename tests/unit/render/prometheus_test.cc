@@ -1,0 +1,165 @@
+#include "render/prometheus.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "snapshot_fixture.h"
+
+namespace nodeagent::render {
+namespace {
+
+using testing_util::empty_snapshot;
+using testing_util::full_snapshot;
+using testing_util::sample_host;
+
+bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+std::size_t count_prefix(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) n += line.rfind(prefix, 0) == 0 ? 1 : 0;
+  return n;
+}
+
+// Every sample's family has exactly one HELP and one TYPE line before its samples, and the
+// samples of a family are contiguous (what promtool and Prometheus require).
+void expect_well_formed(const std::string& text) {
+  ASSERT_FALSE(text.empty());
+  ASSERT_EQ(text.back(), '\n');
+  std::istringstream in(text);
+  std::set<std::string> helped, typed, done;
+  std::string current;
+  for (std::string line; std::getline(in, line);) {
+    ASSERT_FALSE(line.empty());
+    if (line.rfind("# HELP ", 0) == 0) {
+      const std::string name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(helped.insert(name).second) << "duplicate HELP " << name;
+      continue;
+    }
+    if (line.rfind("# TYPE ", 0) == 0) {
+      const std::string name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(typed.insert(name).second) << "duplicate TYPE " << name;
+      continue;
+    }
+    const std::string name = line.substr(0, line.find_first_of("{ "));
+    EXPECT_TRUE(helped.count(name)) << "no HELP for " << name;
+    EXPECT_TRUE(typed.count(name)) << "no TYPE for " << name;
+    if (name != current) {
+      EXPECT_TRUE(done.insert(name).second) << "family split: " << name;
+      current = name;
+    }
+    const std::string value = line.substr(line.rfind(' ') + 1);
+    EXPECT_NE(value, "NaN") << line;
+  }
+}
+
+TEST(RenderPrometheus, FullSnapshot) {
+  const std::string text = render_prometheus(full_snapshot());
+  expect_well_formed(text);
+  for (const char* line : {
+           "# HELP node_load1 1m load average.",
+           "# TYPE node_load1 gauge",
+           "node_load1 1.62",
+           "node_load5 1.83",
+           "node_load15 2.25",
+           "node_boot_time_seconds 1716178509",
+           "node_time_seconds 1716200000.25",
+           "nodeagent_uptime_seconds 21490.99",
+           "nodeagent_threads 3479",
+           "nodeagent_threads_running 2",
+           "node_procs_running 3",
+           "node_procs_blocked 1",
+           "# TYPE node_context_switches_total counter",
+           "node_context_switches_total 9876543210",
+           "node_forks_total 4321",
+           "# TYPE node_cpu_seconds_total counter",
+           "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 1500",
+           "node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 50.25",
+           "node_cpu_seconds_total{cpu=\"1\",mode=\"softirq\"} 0.25",
+           "node_cpu_guest_seconds_total{cpu=\"0\",mode=\"user\"} 5",
+           "node_cpu_guest_seconds_total{cpu=\"0\",mode=\"nice\"} 0",
+           "nodeagent_cpus_online 2",
+           "node_memory_mem_total_bytes 8589934592",
+           "node_memory_mem_free_bytes 1073741824",
+           "node_memory_mem_available_bytes 6442450944",
+           "node_memory_buffers_bytes 1048576",
+           "node_memory_cached_bytes 2147483648",
+           "node_memory_swap_total_bytes 1073741824",
+           "node_memory_swap_free_bytes 536870912",
+           "node_pressure_cpu_waiting_seconds_total 9182.73645",
+           "node_pressure_memory_waiting_seconds_total 1.234567",
+           "node_pressure_memory_stalled_seconds_total 0.987654",
+           "node_pressure_io_waiting_seconds_total 77.2211",
+           "node_pressure_io_stalled_seconds_total 66.1122",
+           "# TYPE nodeagent_node_info gauge",
+           "nodeagent_node_info{node=\"kind-worker\",kernel_release=\"6.1.0-18-amd64\"} 1",
+       }) {
+    EXPECT_TRUE(has_line(text, line)) << line << "\n---\n" << text;
+  }
+  // Guest time is its own family, as in node_exporter; no guest modes in node_cpu_seconds_total.
+  EXPECT_EQ(count_prefix(text, "node_cpu_seconds_total{"), 2u * 8);
+  EXPECT_EQ(text.find("mode=\"guest"), std::string::npos);
+  EXPECT_EQ(text.find("# EOF"), std::string::npos);
+}
+
+TEST(RenderPrometheus, MissingReadingsOmitTheirFamilies) {
+  const std::string text = render_prometheus(empty_snapshot());
+  expect_well_formed(text);
+  // Only the sampling time is always known.
+  EXPECT_EQ(text,
+            "# HELP node_time_seconds System time in seconds since epoch (1970).\n"
+            "# TYPE node_time_seconds gauge\n"
+            "node_time_seconds 1716200000\n");
+}
+
+TEST(RenderPrometheus, PartialMemoryOmitsOnlyThatFamily) {
+  auto s = full_snapshot();
+  s.memory.available.reset();
+  s.pressure.io.reset();
+  s.pressure.memory->full.reset();
+  const std::string text = render_prometheus(s);
+  expect_well_formed(text);
+  EXPECT_EQ(text.find("node_memory_mem_available_bytes"), std::string::npos);
+  EXPECT_NE(text.find("node_memory_mem_total_bytes"), std::string::npos);
+  EXPECT_EQ(text.find("node_pressure_io"), std::string::npos);
+  EXPECT_EQ(text.find("node_pressure_memory_stalled"), std::string::npos);
+  EXPECT_NE(text.find("node_pressure_memory_waiting"), std::string::npos);
+}
+
+TEST(RenderPrometheus, LabelValuesAreEscaped) {
+  auto s = full_snapshot();
+  s.node_name = "a\"b\\c\nd";
+  const std::string text = render_prometheus(s);
+  EXPECT_TRUE(
+      has_line(text, R"(nodeagent_node_info{node="a\"b\\c\nd",kernel_release="6.1.0-18-amd64"} 1)"))
+      << text;
+}
+
+TEST(RenderPrometheus, FixtureHosts) {
+  const std::string big = render_prometheus(sample_host("server-64cpu-psi", "n"));
+  expect_well_formed(big);
+  EXPECT_EQ(count_prefix(big, "node_cpu_seconds_total{"), 64u * 8);
+  EXPECT_EQ(count_prefix(big, "node_cpu_guest_seconds_total{"), 64u * 2);
+  EXPECT_TRUE(has_line(
+      big,
+      "node_cpu_seconds_total{cpu=\"63\",mode=\"idle\"} " +
+          fmt::format("{}", sample_host("server-64cpu-psi", "n").per_cpu_seconds[63].seconds[3])));
+  const std::string tiny = render_prometheus(sample_host("tiny-1cpu-nopsi", "n"));
+  expect_well_formed(tiny);
+  EXPECT_EQ(tiny.find("node_pressure"), std::string::npos);
+  EXPECT_TRUE(has_line(tiny, "node_memory_swap_total_bytes 536866816"));
+  for (const char* host : {"vm-2cpu-psi", "truncated", "garbage"}) {
+    SCOPED_TRACE(host);
+    expect_well_formed(render_prometheus(sample_host(host, "n")));
+  }
+}
+
+}  // namespace
+}  // namespace nodeagent::render
