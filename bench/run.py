@@ -144,6 +144,18 @@ def status_kib(pid: int, key: str) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages (libc, libstdc++) divided among their users."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 @dataclass
 class Server:
     name: str
@@ -183,11 +195,12 @@ class Server:
     def cpu_seconds(self) -> float:
         return sum(cpu_ticks(p) for p in self.pids()) / CLK_TCK
 
-    def memory_kib(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) summed over the process tree (nginx: master + worker)."""
+    def memory_kib(self) -> tuple[int, int, int]:
+        """(VmRSS, VmHWM, Pss) summed over the process tree (nginx: master + worker)."""
         pids = self.pids()
         return (sum(status_kib(p, "VmRSS") for p in pids),
-                sum(status_kib(p, "VmHWM") for p in pids))
+                sum(status_kib(p, "VmHWM") for p in pids),
+                sum(pss_kib(p) for p in pids))
 
     def log_tail(self) -> str:
         try:
@@ -454,7 +467,7 @@ class Bench:
         started = datetime.datetime.now(datetime.timezone.utc)
         info = machine_info()
         info["loadavg_start"] = loadavg()
-        agent_bin = os.path.join(a.bin_dir, "node-agent")
+        agent_bin = a.agent_bin or os.path.join(a.bin_dir, "node-agent")
         if not os.access(agent_bin, os.X_OK):
             raise RuntimeError(f"{agent_bin} not found: run `make build` first")
 
@@ -531,7 +544,7 @@ class Bench:
             },
             "body_bytes": bodies,
             "targets": [t.name for t in targets],
-            "memory_kib": {name: {"idle_rss": idle[name][0],
+            "memory_kib": {name: {"idle_rss": idle[name][0], "idle_pss": idle[name][2],
                                   "loaded_rss": after_load.get(name, final[name])[0],
                                   "hwm": final[name][1]} for name in idle},
             "runs": runs,
@@ -657,11 +670,11 @@ def render_markdown(data: dict, s: dict, verdicts: list, plot_name: str | None) 
     L.append("")
     L.append("### Memory (whole process tree; nginx = master + worker)")
     L.append("")
-    L.append(f"| server | idle VmRSS | VmRSS after c={max(cfg['conns'])} | peak VmHWM |")
-    L.append("|---|---:|---:|---:|")
+    L.append(f"| server | idle VmRSS | idle PSS | VmRSS after c={max(cfg['conns'])} | peak VmHWM |")
+    L.append("|---|---:|---:|---:|---:|")
     for name, m in data["memory_kib"].items():
-        L.append(f"| {name} | {m['idle_rss'] / 1024:.1f} MiB | {m['loaded_rss'] / 1024:.1f} MiB | "
-                 f"{m['hwm'] / 1024:.1f} MiB |")
+        L.append(f"| {name} | {m['idle_rss'] / 1024:.1f} MiB | {m.get('idle_pss', 0) / 1024:.1f} MiB"
+                 f" | {m['loaded_rss'] / 1024:.1f} MiB | {m['hwm'] / 1024:.1f} MiB |")
     L.append("")
     if data["micro"]:
         L.append("### Microbenchmarks (Google Benchmark, median of 3 repetitions, pinned)")
@@ -754,6 +767,8 @@ def update_docs(doc: str, md: str) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bin-dir", default=os.path.join(REPO, "build", "bin"))
+    p.add_argument("--agent-bin", default="",
+                   help="agent binary (default BIN_DIR/node-agent), e.g. the static build")
     p.add_argument("--out-dir", default=os.path.join(REPO, "bench", "results"))
     p.add_argument("--docs", default=os.path.join(REPO, "docs", "benchmarks.md"),
                    help="doc whose results section is replaced ('' to leave it alone)")
