@@ -207,7 +207,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Feed::Subscriber> subscriber_;
   std::shared_ptr<const std::string> chunk_in_flight_;
   std::uint64_t sent_sequence_ = 0;
-  std::array<char, 1024> discard_{};
+  std::array<char, 512> discard_{};  // sink for input we ignore (linger, SSE)
 };
 
 }  // namespace nodeagent::http::detail

@@ -148,10 +148,6 @@ void Session::start() {
     error_code ec;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   }
-  arena_.reserve(1024);
-  field_refs_.reserve(16);
-  fields_.reserve(16);
-  head_.reserve(512);
   deadline_ = worker_.now() + shared_.limits.read_timeout;
   if (worker_.draining()) {
     // Accepted just before stop(): serve a request that is already on its way, like the others.
@@ -216,12 +212,13 @@ void Session::parse_or_read() {
 void Session::on_read(error_code ec, std::size_t n) {
   if (state_ != State::kReading) return;  // closed meanwhile
   buffer_.commit(n);
+  if (timed_out_) {
+    // The sweep gave up on this request, even if a last piece arrived meanwhile.
+    send_error(408, "request timeout\n");
+    return;
+  }
   if (ec) {
-    if (timed_out_ && ec == asio::error::operation_aborted) {
-      send_error(408, "request timeout\n");
-    } else {
-      close();
-    }
+    close();
     return;
   }
   if (idle_) {
@@ -267,6 +264,12 @@ void Session::handle_request() {
   request.headers = fields_;
   version_ = request.version;
 
+  if (request.version >= 11 && p.host_index < 0) {
+    // RFC 9112 section 3.2: an HTTP/1.1 request without Host must be answered with 400.
+    shared_.stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    send_error(400, "missing Host header\n", request.method == bhttp::verb::head);
+    return;
+  }
   const bool head = request.method == bhttp::verb::head;
   if (request.has_body && (head || request.method == bhttp::verb::get)) {
     // Read-only server: a body on GET/HEAD is a confused or hostile client.

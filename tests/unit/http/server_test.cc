@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -197,6 +199,19 @@ TEST(Server, GarbageGets400AndClose) {
   EXPECT_EQ(srv.stats().bad_requests.load(), 4u);
 }
 
+TEST(Server, Http11WithoutHostGets400) {
+  Recorder rec;
+  RunningServer srv(tcp_options(), rec.handler());
+  auto c = srv.client();
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 400u);
+  EXPECT_EQ(r->body(), "missing Host header\n");
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_TRUE(rec.seen().empty());
+}
+
 TEST(Server, OversizedHeaderGets431) {
   Recorder rec;
   RunningServer srv(tcp_options(), rec.handler());
@@ -348,6 +363,46 @@ TEST(Server, ConnectionsBeyondTheLimitAreClosed) {
   auto r = next.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body(), "hello /new\n");
+}
+
+TEST(Server, OutOfDescriptorsBacksOffAndResumes) {
+  Recorder rec;
+  RunningServer srv(tcp_options(), rec.handler());
+  const auto port = srv.port();
+  // Client sockets are created first; then the descriptor limit leaves no room for the server's
+  // accept(). Connecting needs no new descriptor: the kernel completes the handshakes.
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) fds.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(*std::max_element(fds.begin(), fds.end()) + 1);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int fd : fds) {
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    std::string request = get("/fd");
+    EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+  }
+  bool hit = eventually([&] { return srv.stats().accept_errors.load() > 0; });
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_TRUE(hit);
+  // After the back-off the queued connections are accepted and served.
+  for (int fd : fds) {
+    pollfd p{fd, POLLIN, 0};
+    EXPECT_EQ(::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(kWait).count())), 1);
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    EXPECT_TRUE(std::string_view(buf, static_cast<std::size_t>(n)).starts_with("HTTP/1.1 200"));
+    ::close(fd);
+  }
+  // Bounded by the back-off: a busy loop would have counted thousands of errors.
+  EXPECT_LT(srv.stats().accept_errors.load(), 1000u);
 }
 
 TEST(Server, StopLetsTheResponseInFlightFinish) {
