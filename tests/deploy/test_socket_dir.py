@@ -80,11 +80,26 @@ def test_refuses_symlinks_files_and_missing_paths(helper, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--mode=0800", "DIR"], "invalid --mode"),
     (["--mode=01777", "DIR"], "invalid --mode"),
+    (["--mode=", "DIR"], "invalid --mode"),
     (["--mode=07x7", "DIR"], "invalid --mode"),
-    (["--uid=-1", "DIR"], "not in range"),
-    ([], "dir is required"),
+    (["--uid=-1", "DIR"], "invalid --uid"),
+    (["--uid=4294967295", "DIR"], "invalid --uid"),
+    (["--gid=abc", "DIR"], "invalid --gid"),
+    (["--owner=1", "DIR"], "unknown flag"),
+    (["DIR", "DIR"], "exactly one directory"),
+    ([], "directory argument is required"),
 ])
 def test_bad_arguments_get_a_clear_error(helper, tmp_path, args, message):
+    before = tmp_path.stat()
     proc = run([helper] + [a.replace("DIR", str(tmp_path)) for a in args])
-    assert proc.returncode != 0
-    assert message in proc.stdout + proc.stderr
+    assert proc.returncode == 2
+    assert message in proc.stdout
+    assert "level=error" in proc.stdout
+    after = tmp_path.stat()
+    assert (after.st_uid, after.st_mode) == (before.st_uid, before.st_mode)
+
+
+def test_help(helper):
+    proc = run([helper, "--help"])
+    assert proc.returncode == 0
+    assert "usage: node-agent-socket-dir" in proc.stdout and "--mode=OCTAL" in proc.stdout
