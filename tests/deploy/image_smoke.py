@@ -12,6 +12,7 @@ Every wait is a bounded poll; every process started here is stopped by PID."""
 
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -24,8 +25,8 @@ NODE = "image-node"
 NAME = "node-agent.node-agent.svc.cluster.local."
 # chroot(8) switches to 65532 after entering the root; that setuid away from 0 empties the
 # effective and permitted capability sets, and no_new_privs stops anything from regaining them.
-AS_AGENT = ["setpriv", "--no-new-privs", "--inh-caps=-all", "chroot", "--userspec=65532:65532",
-            "--groups=65532"]
+AS_AGENT = [shutil.which("setpriv"), "--no-new-privs", "--inh-caps=-all", shutil.which("chroot"),
+            "--userspec=65532:65532", "--groups=65532"]
 
 
 def dns_stub(sock):
@@ -129,7 +130,7 @@ def main():
     os.chmod(sock_dir, 0o755)
     # The image's helper binary, as uid 0 with CAP_CHOWN only (run on the path directly: chroot
     # itself would need CAP_SYS_CHROOT, which the init container does not have).
-    helper = subprocess.run(["setpriv", "--bounding-set=-all,+chown", "--inh-caps=-all",
+    helper = subprocess.run([shutil.which("setpriv"), "--bounding-set=-all,+chown", "--inh-caps=-all",
                              "--no-new-privs",
                              os.path.join(ROOT, "usr/local/bin/node-agent-socket-dir"),
                              "--uid=65532", "--gid=65532", "--mode=0750", sock_dir],
