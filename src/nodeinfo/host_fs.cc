@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
@@ -70,11 +72,88 @@ boost::system::error_code read_at(int dir_fd, std::string_view relative, std::st
   return ec;
 }
 
+// On procfs every read at offset 0 regenerates the whole file into the kernel's buffer and
+// copies as much as fits, so a read shorter than the buffer is the complete file. If it fills
+// the buffer, retry from offset 0 with a bigger one rather than continue at an offset (which
+// would make the kernel generate the content again and could splice two different readings).
+boost::system::error_code pread_procfs(int fd, std::string& out) {
+  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
+  out.resize(out.capacity());
+  for (;;) {
+    const ssize_t n = ::pread(fd, out.data(), out.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      out.clear();
+      return errno_code(err);
+    }
+    if (static_cast<std::size_t>(n) < out.size()) {
+      out.resize(static_cast<std::size_t>(n));
+      return {};
+    }
+    if (out.size() >= kMaxFileSize) {
+      out.clear();
+      return errno_code(EFBIG);
+    }
+    out.resize(out.size() * 2);
+  }
+}
+
+boost::system::error_code pread_regular(int fd, std::string& out) {
+  out.clear();
+  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == out.size()) {
+      if (out.size() >= kMaxFileSize) {
+        out.clear();
+        return errno_code(EFBIG);
+      }
+      out.resize(std::max(out.capacity(), used * 2));
+    }
+    const ssize_t n = ::pread(fd, out.data() + used, out.size() - used, static_cast<off_t>(used));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      out.clear();
+      return errno_code(err);
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  out.resize(used);
+  return {};
+}
+
 int open_root(const std::filesystem::path& root) {
   return ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 }  // namespace
+
+HostFile::HostFile(HostFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), on_procfs_(other.on_procfs_) {}
+
+HostFile& HostFile::operator=(HostFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    on_procfs_ = other.on_procfs_;
+  }
+  return *this;
+}
+
+HostFile::~HostFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+boost::system::error_code HostFile::read(std::string& out) const {
+  if (fd_ < 0) {
+    out.clear();
+    return errno_code(EBADF);
+  }
+  return on_procfs_ ? pread_procfs(fd_, out) : pread_regular(fd_, out);
+}
 
 std::string OpenError::message() const { return describe_path_error(path, {}, code.message()); }
 
@@ -154,6 +233,17 @@ boost::system::error_code HostFs::read_proc_into(std::string_view relative,
 
 boost::system::error_code HostFs::read_sys_into(std::string_view relative, std::string& out) const {
   return read_at(sys_fd_, relative, out);
+}
+
+boost::system::result<HostFile> HostFs::open_proc_file(std::string_view relative) const {
+  std::array<char, 512> path{};
+  if (!to_relative_cstr(relative, path)) return errno_code(EINVAL);
+  const int fd = ::openat(proc_fd_, path.data(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return errno_code(errno);
+  struct statfs sfs {};
+  constexpr long kProcSuperMagic = 0x9fa0;  // PROC_SUPER_MAGIC, <linux/magic.h>
+  const bool procfs = ::fstatfs(fd, &sfs) == 0 && static_cast<long>(sfs.f_type) == kProcSuperMagic;
+  return HostFile(fd, procfs);
 }
 
 std::optional<std::uint64_t> HostFs::proc_inode(std::string_view relative) const {

@@ -31,6 +31,36 @@ struct OpenError {
 // Lets result<HostFs, OpenError>::value() throw a system_error carrying the message.
 [[noreturn]] void throw_exception_from_error(const OpenError& e, const boost::source_location& loc);
 
+// One file below a HostFs root, kept open so it can be read again without a path lookup.
+// On procfs each read is a single pread at offset 0, which makes the kernel generate fresh
+// content; that costs about a third of open+read+close (measured: 18 us vs 57 us for the
+// sampler's seven files). A read shorter than the buffer is taken as the whole file, which holds
+// for procfs files generated as one record (single_open: uptime, loadavg, stat, meminfo,
+// pressure/*, sys/*), not for multi-record ones like mountinfo. Other filesystems are read like
+// a normal file from the start until EOF.
+// Movable, not copyable. Thread-safety: read() mutates nothing but `out`, but concurrent reads of
+// one HostFile are not supported (one sampler thread owns it).
+class HostFile {
+ public:
+  HostFile() = default;
+  HostFile(HostFile&& other) noexcept;
+  HostFile& operator=(HostFile&& other) noexcept;
+  HostFile(const HostFile&) = delete;
+  HostFile& operator=(const HostFile&) = delete;
+  ~HostFile();
+
+  bool is_open() const noexcept { return fd_ >= 0; }
+  bool on_procfs() const noexcept { return on_procfs_; }
+  // Whole content into `out` (capacity reused); errno on failure, `out` then empty.
+  boost::system::error_code read(std::string& out) const;
+
+ private:
+  friend class HostFs;
+  HostFile(int fd, bool on_procfs) : fd_(fd), on_procfs_(on_procfs) {}
+  int fd_ = -1;
+  bool on_procfs_ = false;
+};
+
 class HostFs {
  public:
   // Opens both roots (O_PATH|O_DIRECTORY|O_CLOEXEC). The error names the root that failed.
@@ -53,6 +83,9 @@ class HostFs {
   // On error `out` is left empty.
   boost::system::error_code read_proc_into(std::string_view relative, std::string& out) const;
   boost::system::error_code read_sys_into(std::string_view relative, std::string& out) const;
+
+  // Opens a file for repeated reads (see HostFile). Same path rules and errors as read_proc.
+  boost::system::result<HostFile> open_proc_file(std::string_view relative) const;
 
   // st_ino of the file (symlinks followed), e.g. proc_inode("self/ns/net"); nullopt on error.
   std::optional<std::uint64_t> proc_inode(std::string_view relative) const;

@@ -45,9 +45,31 @@ Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck)
   buf_.reserve(16 * 1024);
 }
 
-bool Sampler::read(std::string_view relative, Snapshot& snap) {
-  if (auto ec = fs_.read_proc_into(relative, buf_)) {
-    snap.errors.push_back(fs_.proc_reason(relative, ec));
+std::string_view Sampler::path_of(Source source) {
+  static constexpr std::array<std::string_view, kSourceCount> kPaths = {
+      "uptime", "loadavg", "stat", "meminfo", "pressure/cpu", "pressure/memory", "pressure/io"};
+  return kPaths[source];
+}
+
+boost::system::error_code Sampler::read_source(Source source) {
+  HostFile& kept = files_[source];
+  if (kept.is_open()) {
+    if (!kept.read(buf_)) return {};
+    kept = HostFile();  // the kept file failed: fall back to opening it afresh
+  }
+  auto opened = fs_.open_proc_file(path_of(source));
+  if (!opened) {
+    buf_.clear();
+    return opened.error();
+  }
+  const auto ec = opened->read(buf_);
+  if (!ec && opened->on_procfs()) kept = std::move(*opened);
+  return ec;
+}
+
+bool Sampler::read(Source source, Snapshot& snap) {
+  if (auto ec = read_source(source)) {
+    snap.errors.push_back(fs_.proc_reason(path_of(source), ec));
     return false;
   }
   return true;
@@ -58,7 +80,7 @@ Snapshot Sampler::sample() {
   snap.node_name = node_name_;
   snap.taken_at = std::chrono::system_clock::now();
 
-  if (read("uptime", snap)) {
+  if (read(kUptime, snap)) {
     if (auto up = parse_uptime(buf_)) {
       snap.uptime_seconds = up->uptime_seconds;
     } else {
@@ -66,7 +88,7 @@ Snapshot Sampler::sample() {
     }
   }
 
-  if (read("loadavg", snap)) {
+  if (read(kLoadavg, snap)) {
     if (auto la = parse_loadavg(buf_)) {
       snap.load = Load{la->load1, la->load5, la->load15};
       snap.threads = Threads{la->threads_running, la->threads_total};
@@ -78,7 +100,7 @@ Snapshot Sampler::sample() {
 
   sample_stat(snap);
 
-  if (read("meminfo", snap)) {
+  if (read(kMeminfo, snap)) {
     if (auto mi = parse_meminfo(buf_)) {
       snap.memory = Memory{mi->mem_total, mi->mem_free,   mi->mem_available, mi->buffers,
                            mi->cached,    mi->swap_total, mi->swap_free};
@@ -89,8 +111,10 @@ Snapshot Sampler::sample() {
 
   sample_pressure(snap);
 
-  if (!kernel_release_ && read("sys/kernel/osrelease", snap)) {
-    if (auto rel = parse_osrelease(buf_)) {
+  if (!kernel_release_) {
+    if (auto ec = fs_.read_proc_into("sys/kernel/osrelease", buf_)) {
+      snap.errors.push_back(fs_.proc_reason("sys/kernel/osrelease", ec));
+    } else if (auto rel = parse_osrelease(buf_)) {
       kernel_release_ = std::move(*rel);
     } else {
       snap.errors.push_back(parse_reason(fs_, "sys/kernel/osrelease", rel.error()));
@@ -101,7 +125,7 @@ Snapshot Sampler::sample() {
 }
 
 void Sampler::sample_stat(Snapshot& snap) {
-  if (!read("stat", snap)) return;
+  if (!read(kStat, snap)) return;
   auto st = parse_stat(buf_, clk_tck_);
   if (!st) {
     snap.errors.push_back(parse_reason(fs_, "stat", st.error()));
@@ -127,13 +151,13 @@ void Sampler::sample_stat(Snapshot& snap) {
 }
 
 void Sampler::sample_pressure(Snapshot& snap) {
-  static constexpr std::array<std::pair<std::string_view, std::optional<Pressure> PressureSet::*>,
-                              3>
-      kFiles = {{{"pressure/cpu", &PressureSet::cpu},
-                 {"pressure/memory", &PressureSet::memory},
-                 {"pressure/io", &PressureSet::io}}};
-  for (const auto& [relative, member] : kFiles) {
-    if (auto ec = fs_.read_proc_into(relative, buf_)) {
+  static constexpr std::array<std::pair<Source, std::optional<Pressure> PressureSet::*>, 3> kFiles =
+      {{{kPressureCpu, &PressureSet::cpu},
+        {kPressureMemory, &PressureSet::memory},
+        {kPressureIo, &PressureSet::io}}};
+  for (const auto& [source, member] : kFiles) {
+    const std::string_view relative = path_of(source);
+    if (auto ec = read_source(source)) {
       // A kernel without PSI (CONFIG_PSI=n, or psi=0 on the command line) is not an error:
       // the readings are simply absent.
       if (ec.value() != ENOENT && ec.value() != EOPNOTSUPP) {

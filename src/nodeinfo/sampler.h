@@ -4,6 +4,7 @@
 //
 // Thread-safety: not thread-safe; one sampler thread owns a Sampler. The HostFs must outlive it.
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -27,8 +28,22 @@ class Sampler {
     CpuJiffies jiffies{};
   };
 
-  // Reads procfs file `relative` into buf_; on failure records the reason and returns false.
-  bool read(std::string_view relative, Snapshot& snap);
+  enum Source : std::size_t {
+    kUptime,
+    kLoadavg,
+    kStat,
+    kMeminfo,
+    kPressureCpu,
+    kPressureMemory,
+    kPressureIo,
+    kSourceCount,
+  };
+  static std::string_view path_of(Source source);
+
+  // Reads a source into buf_, through the kept-open file when there is one.
+  boost::system::error_code read_source(Source source);
+  // Same; on failure records the reason and returns false.
+  bool read(Source source, Snapshot& snap);
   void sample_stat(Snapshot& snap);
   void sample_pressure(Snapshot& snap);
 
@@ -36,6 +51,9 @@ class Sampler {
   std::string node_name_;
   long clk_tck_;
   std::string buf_;  // reused for every file: the same sizes come back every second
+  // procfs files stay open between samples (see HostFile); files on other filesystems (fixture
+  // trees) are reopened every time so a replaced or deleted file is noticed.
+  std::array<HostFile, kSourceCount> files_;
   std::optional<PreviousStat> previous_;
   // The release cannot change without a reboot, so it is read until it succeeds once.
   std::optional<std::string> kernel_release_;

@@ -168,6 +168,50 @@ TEST(HostFs, ProcInodeOfRealNamespaceLinks) {
   EXPECT_EQ(self_net, fs->proc_inode("thread-self/ns/net"));
 }
 
+TEST(HostFile, ProcfsFileIsReadAgainFromTheStart) {
+  auto fs = HostFs::open("/proc", "/sys");
+  ASSERT_TRUE(fs);
+  auto file = fs->open_proc_file("stat");
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_TRUE(file->on_procfs());
+  std::string a, b;
+  ASSERT_FALSE(file->read(a));
+  ASSERT_FALSE(file->read(b));
+  EXPECT_EQ(a.rfind("cpu  ", 0), 0u);
+  EXPECT_EQ(b.rfind("cpu  ", 0), 0u);
+  EXPECT_EQ(a.back(), '\n');
+  EXPECT_NE(b.find("\nprocs_blocked "), std::string::npos);  // complete, not cut
+}
+
+TEST(HostFile, RegularFileSeesRewritesAndLargeContent) {
+  TempDir tmp;
+  write_file(tmp.path() / "f", "one\n");
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  auto file = fs->open_proc_file("f");
+  ASSERT_TRUE(file);
+  EXPECT_FALSE(file->on_procfs());
+  std::string out;
+  ASSERT_FALSE(file->read(out));
+  EXPECT_EQ(out, "one\n");
+  const std::string big(100000, 'x');
+  write_file(tmp.path() / "f", big);  // truncates in place: same inode
+  ASSERT_FALSE(file->read(out));
+  EXPECT_EQ(out, big);
+}
+
+TEST(HostFile, ErrorsCarryErrno) {
+  TempDir tmp;
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  EXPECT_EQ(fs->open_proc_file("missing").error().value(), ENOENT);
+  EXPECT_EQ(fs->open_proc_file("../x").error().value(), EINVAL);
+  HostFile closed;
+  std::string out = "stale";
+  EXPECT_EQ(closed.read(out).value(), EBADF);
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(HostFs, MoveTransfersTheRoots) {
   const auto root = fixture_host("tiny-1cpu-nopsi");
   auto opened = HostFs::open(root / "proc", root / "sys");

@@ -290,15 +290,26 @@ TEST(CpuUtilisation, GuestIsAShareOfUser) {
   EXPECT_DOUBLE_EQ((*u)[idx(CpuMode::kGuestNice)], 0.1);  // clamped to nice's share
 }
 
-TEST(Sampler, RealProcOfThisMachine) {
+TEST(Sampler, RealProcOfThisMachineKeptOpenAcrossSamples) {
   auto fs = HostFs::open("/proc", "/sys");
   ASSERT_TRUE(fs);
   Sampler sampler(*fs, "self");
-  const Snapshot s = sampler.sample();
-  EXPECT_TRUE(s.ok()) << errors_of(s);
-  EXPECT_TRUE(s.cpu_count);
-  EXPECT_TRUE(s.memory.total);
-  EXPECT_TRUE(s.kernel_release);
+  for (int i = 0; i < 3; ++i) {  // the later samples read through the kept-open files
+    const Snapshot s = sampler.sample();
+    EXPECT_TRUE(s.ok()) << errors_of(s);
+    EXPECT_TRUE(s.cpu_count);
+    EXPECT_TRUE(s.memory.total);
+    EXPECT_TRUE(s.kernel_release);
+    EXPECT_EQ(s.pressure.cpu.has_value(), std::filesystem::exists("/proc/pressure/cpu"));
+  }
+}
+
+TEST_F(SamplerDeltas, DeletedFileOnARegularFilesystemIsNoticed) {
+  ASSERT_TRUE(sampler_->sample().ok());
+  std::filesystem::remove(tmp_.path() / "host" / "proc" / "loadavg");
+  const Snapshot s = sampler_->sample();
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(has_error_about(s, "loadavg: No such file or directory")) << errors_of(s);
 }
 
 }  // namespace
