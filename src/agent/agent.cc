@@ -1,6 +1,8 @@
 #include "agent/agent.h"
 
+#include "agent/privileges.h"
 #include "agent/self_metrics.h"
+#include "agent/self_report.h"
 #include "log/log.h"
 
 namespace nodeagent::agent {
@@ -24,10 +26,14 @@ std::unique_ptr<Agent> Agent::create(Config config) {
     log::error("cannot open host root", {{"reason", fs.error().message()}});
     return nullptr;
   }
+  // PID 1's namespace links are only readable while still privileged.
+  const HostNamespaces namespaces = compare_host_namespaces(*fs);
   std::unique_ptr<Agent> agent(new Agent(std::move(config), std::move(*fs)));
   const Config& c = agent->config_;
 
-  RouteContext context{agent->feed_, nullptr, 3 * c.interval + std::chrono::seconds(1)};
+  // Filled in below once the sockets are bound and privileges dropped, before any request.
+  auto agent_report = std::make_shared<std::string>();
+  RouteContext context{agent->feed_, agent_report, 3 * c.interval + std::chrono::seconds(1)};
   auto router =
       std::make_shared<Router>(agent->board_, c.access, std::move(context), agent->counters_);
   http::ServerOptions options;
@@ -38,10 +44,23 @@ std::unique_ptr<Agent> Agent::create(Config config) {
   agent->server_ = std::make_unique<http::Server>(
       std::move(options),
       [router](const http::Request& request) { return router->handle(request); });
+  if (auto narrowed = narrow_for_bind(needs_low_port(c.listen)); !narrowed) {
+    log::error("cannot drop privileges", {{"reason", narrowed.error().message}});
+    return nullptr;
+  }
   if (auto bound = agent->server_->listen(); !bound) {
     log::error("cannot listen", {{"reason", bound.error().message()}});
     return nullptr;
   }
+  // Before any thread starts: capability sets are per thread.
+  auto dropped = drop_privileges({.user = c.user, .allow_root = c.allow_root});
+  if (!dropped) {
+    log::error("cannot drop privileges", {{"reason", dropped.error().message}});
+    return nullptr;
+  }
+  log_privilege_change(*dropped);
+  *agent_report = render_self_report(
+      make_self_report(c, *dropped, namespaces, agent->server_->bound_addresses()));
 
   nodeinfo::Sampler sampler(agent->fs_, c.node_name);
   Agent* self = agent.get();
