@@ -159,7 +159,8 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::size_t index = 0;  // position in the worker's list
 
  private:
-  enum class State { kReading, kWriting, kStreaming, kLingering, kClosed };
+  // kWaiting: the handler deferred its answer (Response::deferred) and the session waits for it.
+  enum class State { kReading, kWaiting, kWriting, kStreaming, kLingering, kClosed };
 
   bool request_started() const;
   void next_request();
@@ -168,6 +169,9 @@ class Session final : public std::enable_shared_from_this<Session> {
   void on_parse_error(boost::system::error_code ec);
   void handle_request();
   void send_error(unsigned status, std::string_view body, bool head = false);
+  void respond(bool head, bool close);
+  void defer(bool head, bool close);
+  void on_deferred(Response response, bool head, bool close);
   void serialize_head(bool close, bool stream);
   void write_response(bool head, bool close);
   void on_write(boost::system::error_code ec);

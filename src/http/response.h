@@ -2,6 +2,7 @@
 // What a Handler returns. Cheap to build for the hot path: a pre-rendered body is shared through
 // body_owner (one reference-count increment per request, no copy).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,17 @@ struct Response {
   std::vector<std::pair<std::string_view, std::string>> headers;
   // Non-null: answer with Server-Sent Events from this feed (status, headers kept; body ignored).
   std::shared_ptr<Feed> stream;
+
+  // Deferred answers, for handlers that wait on something slow (another service) and must not
+  // hold the event loop meanwhile. When `deferred` is set, every other field is ignored: the
+  // server calls deferred(respond) on the connection's loop right after the handler returns and
+  // sends whatever `respond` is given. `respond` is thread-safe and may be called from any thread;
+  // only its first call counts. It must not be called after the Server is destroyed (finish or
+  // drop pending work before that); dropping it without a call is fine. A connection waits at most
+  // Limits::send_timeout for its answer, then it is closed. Copy what you need from the Request:
+  // its views die when the handler returns.
+  using Respond = std::function<void(Response)>;
+  std::function<void(Respond)> deferred;
 
   // Body copied into a new shared string.
   static Response text(unsigned status, std::string body,

@@ -290,19 +290,62 @@ void Session::handle_request() {
     log::error("request handler failed", {{"target", std::string(request.target)}});
     response_ = Response::static_text(500, "internal server error\n");
   }
-  if (response_.status < 100 || response_.status > 999) {
-    log::error("handler returned an invalid status", {{"status", response_.status}});
-    response_ = Response::static_text(500, "internal server error\n");
-  }
-
   // A body we did not read (non-GET methods) makes the connection unusable for another request.
   const bool close = !request.keep_alive || request.has_body || draining_ ||
                      shared_.stopping.load(std::memory_order_relaxed);
+  if (response_.deferred) {
+    defer(head, close);
+  } else {
+    respond(head, close);
+  }
+}
+
+void Session::respond(bool head, bool close) {
+  if (response_.status < 100 || response_.status > 999 || response_.deferred) {
+    log::error("handler returned an invalid response", {{"status", response_.status}});
+    response_ = Response::static_text(500, "internal server error\n");
+  }
   if (response_.stream) {
     start_stream(head);
   } else {
     write_response(head, close);
   }
+}
+
+void Session::defer(bool head, bool close) {
+  auto start = std::move(response_.deferred);
+  response_ = Response{};
+  state_ = State::kWaiting;
+  deadline_ = worker_.now() + shared_.limits.send_timeout;
+  // While waiting, the session is owned by this pending wait (as by a read otherwise), so server
+  // shutdown destroys it with the loop; `respond` holds only a weak reference and hands the
+  // answer to the loop, where the session is touched and, if need be, destroyed.
+  socket_.async_wait(asio::socket_base::wait_error, [self = shared_from_this()](error_code ec) {
+    if (!ec && self->state_ == State::kWaiting) self->close();
+  });
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  Response::Respond respond = [weak = weak_from_this(), ex = socket_.get_executor(), answered, head,
+                               close](Response r) {
+    if (answered->exchange(true)) return;
+    asio::post(ex, [weak, head, close, r = std::move(r)]() mutable {
+      if (auto self = weak.lock()) self->on_deferred(std::move(r), head, close);
+    });
+  };
+  try {
+    start(respond);
+  } catch (const std::exception& e) {
+    shared_.stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
+    log::error("deferred request handler failed", {{"error", e.what()}});
+    respond(Response::static_text(500, "internal server error\n"));
+  }
+}
+
+void Session::on_deferred(Response response, bool head, bool close) {
+  if (state_ != State::kWaiting) return;  // timed out or force-closed meanwhile
+  error_code ec;
+  socket_.cancel(ec);  // the ownership wait; its handler sees operation_aborted
+  response_ = std::move(response);
+  respond(head, close || draining_ || shared_.stopping.load(std::memory_order_relaxed));
 }
 
 void Session::send_error(unsigned status, std::string_view body, bool head) {
@@ -522,6 +565,7 @@ void Session::on_tick(Clock::time_point now) {
         socket_.cancel(ec);  // on_read answers 408
       }
       break;
+    case State::kWaiting:  // the deferred answer did not come in time
     case State::kWriting:
       shared_.stats.send_timeouts.fetch_add(1, std::memory_order_relaxed);
       close();
@@ -556,6 +600,7 @@ void Session::begin_drain() {
     case State::kStreaming:
       if (!stream_writing_) end_stream();
       break;
+    case State::kWaiting:  // on_deferred answers with Connection: close
     case State::kWriting:  // on_write closes after the response
     case State::kLingering:
     case State::kClosed:
