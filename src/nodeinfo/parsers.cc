@@ -164,7 +164,9 @@ ParseResult<LoadAvg> parse_loadavg(std::string_view text) {
 ParseResult<ProcStat> parse_stat(std::string_view text, long clk_tck) {
   if (clk_tck <= 0) return error("clock ticks per second must be positive");
   if (auto e = check_complete(text)) return *e;
-  const double tick = 1.0 / static_cast<double>(clk_tck);
+  // Divide rather than multiply by 1/clk_tck: the quotient is the double nearest to the exact
+  // value, so 174509 ticks print as 1745.09, not 1745.0900000000001.
+  const auto hz = static_cast<double>(clk_tck);
   ProcStat out;
   bool have_total = false;
   // Bit per required scalar key: btime, ctxt, processes, procs_running, procs_blocked.
@@ -190,7 +192,7 @@ ParseResult<ProcStat> parse_stat(std::string_view text, long clk_tck) {
         if (!to_u64(tok, times.jiffies[m])) {
           return line_error(line_no, "bad cpu time " + quoted(tok));
         }
-        times.seconds[m] = static_cast<double>(times.jiffies[m]) * tick;
+        times.seconds[m] = static_cast<double>(times.jiffies[m]) / hz;
       }
       // Columns a future kernel appends are ignored.
       if (aggregate) {

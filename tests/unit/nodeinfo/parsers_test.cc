@@ -148,6 +148,12 @@ TEST(ParseStat, ClockTicksAreAParameter) {
       "procs_blocked 5\n";
   EXPECT_DOUBLE_EQ(parse_stat(text, 100)->total.seconds[0], 2.5);
   EXPECT_DOUBLE_EQ(parse_stat(text, 250)->total.seconds[0], 1.0);
+  // Exactly the double nearest to the decimal value, so it prints without noise.
+  auto r = parse_stat(
+      "cpu  174509 0 0 0 0 0 0 0 0 0\nbtime 1\nctxt 2\nprocesses 3\nprocs_running 4\n"
+      "procs_blocked 5\n",
+      100);
+  EXPECT_EQ(r->total.seconds[0], 1745.09);
   EXPECT_FALSE(parse_stat(text, 0));
   EXPECT_FALSE(parse_stat(text, -100));
 }
