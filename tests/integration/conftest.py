@@ -67,6 +67,11 @@ class Process:
             seen = len(self.lines)
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None and self._queue.empty():
+                # An exited process may still have lines in the pipe: let the reader finish.
+                self._reader.join(timeout=2 * SLOW)
+                for line in self.lines[seen:]:
+                    if regex.search(line):
+                        return line
                 output = "\n".join(self.lines[-30:])
                 pytest.fail(f"no line matching {pattern!r} from {self.argv[0]}; output:\n{output}")
             try:
