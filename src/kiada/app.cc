@@ -20,14 +20,31 @@ http::Response no_store(http::Response r) {
 
 App::App(AppDeps deps) : deps_(std::move(deps)) {}
 
-PageInput App::page_input(const http::Request& request) const {
+http::Response App::page(const http::Request& request, bool html) const {
   PageInput in;
   in.pod = deps_.pod;
   in.client_ip = client_ip(request);
-  in.node_info = deps_.node_info ? deps_.node_info() : "ERROR: no node agent client";
   in.agent_source = deps_.agent_source;
   in.status_message = deps_.status ? deps_.status->get() : std::string();
-  return in;
+  http::Response r;
+  r.deferred = [this, in = std::move(in), html](http::Response::Respond respond) mutable {
+    auto render = [in = std::move(in), html,
+                   respond = std::move(respond)](std::string line) mutable {
+      in.node_info = std::move(line);
+      if (html) {
+        respond(no_store(http::Response::text(200, render_html(in, find_asset("index.html")->body),
+                                              http::kTextHtml)));
+      } else {
+        respond(no_store(http::Response::text(200, render_text(in))));
+      }
+    };
+    if (deps_.node_info) {
+      deps_.node_info(std::move(render));
+    } else {
+      render("ERROR: no node agent client");
+    }
+  };
+  return r;
 }
 
 http::Response App::handle(const http::Request& request) const {
@@ -41,14 +58,10 @@ http::Response App::handle(const http::Request& request) const {
       return no_store(
           http::Response::static_text(302, "see /html\n").with_header("Location", "/html"));
     }
-    return no_store(http::Response::text(200, render_text(page_input(request))));
+    return page(request, false);
   }
-  if (path == "/text") return no_store(http::Response::text(200, render_text(page_input(request))));
-  if (path == "/html") {
-    const Asset* page = find_asset("index.html");
-    return no_store(
-        http::Response::text(200, render_html(page_input(request), page->body), http::kTextHtml));
-  }
+  if (path == "/text") return page(request, false);
+  if (path == "/html") return page(request, true);
   if (path == "/healthz/ready") return http::Response::static_text(200, "OK\n");
   if (path == "/events") {
     if (!deps_.events) return http::Response::static_text(503, "no event stream\n");

@@ -6,8 +6,13 @@
 //   GET /assets/<file>  embedded script and style sheet
 //   GET /healthz/ready  200 once serving (Kiada is useful even when the agent is down)
 //
+// Pages that show the agent's line are deferred responses (http::Response::deferred): the event
+// loop moves on while the agent is asked, and the page is rendered when the answer (or error)
+// arrives, so every page answers within the agent timeout however slow the agent is.
+//
 // Thread-safety: handle() runs concurrently on the server's event-loop threads; everything it
-// touches is either immutable after construction or internally synchronised.
+// touches is either immutable after construction or internally synchronised. The App must
+// outlive the node_info calls it started (stop the fetcher before destroying the App).
 
 #include <functional>
 #include <memory>
@@ -41,9 +46,10 @@ class StatusMessage {
 
 struct AppDeps {
   PodInfo pod;
-  std::string agent_source;                // for the page, e.g. "NODE_AGENT_URL=http://..."
-  std::function<std::string()> node_info;  // NodeInfoFetcher::line, bounded in time
-  std::shared_ptr<http::Feed> events;      // fed by StreamRelay
+  std::string agent_source;  // for the page, e.g. "NODE_AGENT_URL=http://..."
+  // NodeInfoFetcher::async_line: calls back once, from any thread, within the agent timeout.
+  std::function<void(std::function<void(std::string)>)> node_info;
+  std::shared_ptr<http::Feed> events;  // fed by StreamRelay
   std::shared_ptr<StatusMessage> status;
 };
 
@@ -53,7 +59,8 @@ class App {
   http::Response handle(const http::Request& request) const;
 
  private:
-  PageInput page_input(const http::Request& request) const;
+  // The text or HTML page, answered (deferred) once the agent's line is in.
+  http::Response page(const http::Request& request, bool html) const;
 
   AppDeps deps_;
 };

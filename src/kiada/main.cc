@@ -112,7 +112,10 @@ int main(int argc, char** argv) {
   kiada::StreamRelay relay(discovery, options, feed);
   auto status = std::make_shared<kiada::StatusMessage>(env_or("INITIAL_STATUS_MESSAGE", ""));
 
-  kiada::App app({pod, source, [&fetcher] { return fetcher.line(); }, feed, status});
+  kiada::App app(
+      {pod, source,
+       [&fetcher](std::function<void(std::string)> done) { fetcher.async_line(std::move(done)); },
+       feed, status});
   http::ServerOptions server_options;
   server_options.listen.push_back(*address);
   server_options.threads = threads;
@@ -153,6 +156,8 @@ int main(int argc, char** argv) {
       "kiada started",
       {{"version", std::string(kiada::kVersion)}, {"pod", pod.pod_name}, {"node", pod.node_name}});
   server.run();
+  // Pending page views are answered (with a shutdown error) while the server still exists.
   relay.stop();
+  fetcher.stop();
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "kiada/node_info.h"
 
+#include <future>
+
 #include "log/log.h"
 
 namespace nodeagent::kiada {
@@ -15,45 +17,67 @@ NodeInfoFetcher::NodeInfoFetcher(client::Result<client::Discovery> discovery,
   worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-NodeInfoFetcher::~NodeInfoFetcher() {
+NodeInfoFetcher::~NodeInfoFetcher() { stop(); }
+
+void NodeInfoFetcher::stop() {
   if (worker_.joinable()) {
     worker_.request_stop();  // wakes the condition variable wait through the token
     worker_.join();
   }
+  std::vector<Done> left;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    left.swap(waiters_);
+  }
+  for (auto& done : left) done("ERROR: Kiada is shutting down");
+}
+
+void NodeInfoFetcher::async_line(Done done) {
+  if (!config_error_.empty()) {
+    done(config_error_);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      waiters_.push_back(std::move(done));
+      if (!in_flight_) {
+        in_flight_ = true;
+        changed_.notify_all();
+      }
+      return;
+    }
+  }
+  done("ERROR: Kiada is shutting down");
 }
 
 std::string NodeInfoFetcher::line() {
-  if (!config_error_.empty()) return config_error_;
-  std::unique_lock lock(mutex_);
-  if (!in_flight_) {
-    in_flight_ = true;
-    ++round_;
-    changed_.notify_all();
-  }
-  const std::uint64_t mine = round_;
-  const auto budget = options_.timeout + kMargin;
-  if (!changed_.wait_for(lock, budget, [&] { return done_round_ >= mine; })) {
+  auto result = std::make_shared<std::promise<std::string>>();
+  auto future = result->get_future();
+  async_line([result](std::string line) { result->set_value(std::move(line)); });
+  if (future.wait_for(options_.timeout + kMargin) != std::future_status::ready) {
     // Only if the worker itself is starved; the client's own deadline normally fires first.
     return "ERROR: timeout: no answer from the agent within " +
            std::to_string(options_.timeout.count()) + " ms";
   }
-  return done_line_;
+  return future.get();
 }
 
 void NodeInfoFetcher::run(std::stop_token stop) {
   std::unique_lock lock(mutex_);
-  while (!stop.stop_requested()) {
-    if (!changed_.wait(lock, stop, [&] { return in_flight_ && done_round_ < round_; })) break;
-    const std::uint64_t round = round_;
+  while (changed_.wait(lock, stop, [&] { return in_flight_; }) && !stop.stop_requested()) {
     lock.unlock();
     auto r = client_->text();
     std::string result = r ? *r : "ERROR: " + r.error().message();
     if (!r) log::debug("node agent call failed", {{"error", r.error().message()}});
     lock.lock();
-    done_round_ = round;
-    done_line_ = std::move(result);
+    std::vector<Done> answered;
+    answered.swap(waiters_);  // including those who joined while the call ran
     in_flight_ = false;
-    changed_.notify_all();
+    lock.unlock();
+    for (auto& done : answered) done(result);
+    lock.lock();
   }
 }
 

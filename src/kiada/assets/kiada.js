@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   const MAX_POINTS = 120;  // two minutes at the agent's default 1 s interval
+  const MIN_SPAN = 20;
   const canvas = document.getElementById("chart");
   const state = document.getElementById("live-state");
   const points = [];  // {t: ms, load: number|null, busy: percent|null}
@@ -72,11 +73,17 @@
       ctx.fillText((25 * i) + "%", left + pw + 6, y);
     }
     ctx.fillStyle = "#5b6878"; ctx.textAlign = "center"; ctx.textBaseline = "top";
-    ctx.fillText("last " + MAX_POINTS + " samples", left + pw / 2, top + ph + 6);
-    if (points.length === 0) return;
+    if (points.length === 0) {
+      ctx.fillText("waiting for the node agent\u2026", left + pw / 2, top + ph + 6);
+      return;
+    }
+    ctx.fillText("last " + Math.max(MIN_SPAN, points.length) + " samples", left + pw / 2,
+                 top + ph + 6);
 
-    // Newest sample at the right edge; older ones scroll left.
-    const x = (i) => left + (pw * (MAX_POINTS - points.length + i)) / (MAX_POINTS - 1);
+    // Newest sample at the right edge; older ones scroll left. The window starts at MIN_SPAN
+    // samples and grows to MAX_POINTS, so a freshly opened page already shows a readable line.
+    const span = Math.max(MIN_SPAN, points.length);
+    const x = (i) => left + (pw * (span - points.length + i)) / (span - 1);
     function series(key, scale, color, fill) {
       ctx.strokeStyle = color;
       ctx.lineWidth = 2;

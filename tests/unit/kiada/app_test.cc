@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 
 namespace nodeagent::kiada {
 namespace {
@@ -15,14 +16,24 @@ struct Fixture {
   std::shared_ptr<StatusMessage> status = std::make_shared<StatusMessage>("initial");
   App app{AppDeps{PodInfo{"pod-1", "node-1", "host-1", "10.0.0.2", "192.168.0.1"},
                   "--url http://127.0.0.1:1",
-                  [this] {
+                  [this](std::function<void(std::string)> done) {
                     ++agent_calls;
-                    return std::string(
+                    done(
                         "node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
                         "active/total threads: 1/100");
                   },
                   feed, status}};
 };
+
+// Runs a deferred answer to completion (the fake agent answers synchronously).
+http::Response resolve(http::Response r) {
+  if (!r.deferred) return r;
+  std::optional<http::Response> answer;
+  r.deferred([&answer](http::Response a) { answer = std::move(a); });
+  EXPECT_TRUE(answer.has_value());
+  EXPECT_FALSE(answer->deferred);
+  return answer ? std::move(*answer) : http::Response{};
+}
 
 http::Request get(std::string_view target, std::string_view accept = "*/*") {
   http::Request r;
@@ -38,7 +49,9 @@ http::Request get(std::string_view target, std::string_view accept = "*/*") {
 TEST(App, TextPageForCurlAndOnText) {
   Fixture f;
   for (std::string_view path : {"/", "/text", "/text?x=1"}) {
-    http::Response r = f.app.handle(get(path));
+    http::Response deferred = f.app.handle(get(path));
+    EXPECT_TRUE(deferred.deferred) << "pages must not wait on the event loop";
+    http::Response r = resolve(std::move(deferred));
     EXPECT_EQ(r.status, 200u) << path;
     EXPECT_EQ(r.content_type, http::kTextPlain);
     EXPECT_NE(r.body.find("running in pod \"pod-1\" on node \"node-1\"."), std::string::npos);
@@ -63,7 +76,7 @@ TEST(App, BrowsersAreRedirectedToHtml) {
 TEST(App, HtmlPageShowsTheFactsAndStatusUpdates) {
   Fixture f;
   f.status->set("changed <b>");
-  http::Response r = f.app.handle(get("/html"));
+  http::Response r = resolve(f.app.handle(get("/html")));
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.content_type, http::kTextHtml);
   EXPECT_NE(r.body.find("<script src=\"/assets/kiada.js\"></script>"), std::string::npos);
@@ -75,7 +88,7 @@ TEST(App, UnixSocketClients) {
   Fixture f;
   http::Request r = get("/text");
   r.remote.ip.reset();
-  EXPECT_NE(f.app.handle(r).body.find("Client IP: unix"), std::string::npos);
+  EXPECT_NE(resolve(f.app.handle(r)).body.find("Client IP: unix"), std::string::npos);
 }
 
 TEST(App, EventsStreamTheRelayFeed) {
