@@ -8,7 +8,8 @@ LISTEN ?= :11559
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
 .PHONY: all setup build run test check test-unit test-integration test-asan test-tsan bench \
-        format format-check clean static image test-deploy test-e2e test-fuzz test-faults
+        format format-check clean static image test-deploy test-e2e test-fuzz test-faults \
+        test-kiada-browser
 
 all: build
 
@@ -38,6 +39,10 @@ test-unit:
 
 test-integration:
 	NODEAGENT_BIN=$(CURDIR)/build/bin $(PYTEST) tests/integration
+
+# Kiada's page in headless Chromium alone (also part of test-integration); screenshot in tests/output/.
+test-kiada-browser: build
+	NODEAGENT_BIN=$(CURDIR)/build/bin $(PYTEST) tests/integration/test_kiada.py -k browser
 
 # Sanitizer builds run the unit and integration suites again.
 test-asan test-tsan: test-%:
