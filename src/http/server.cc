@@ -331,7 +331,11 @@ class Server::Impl {
     l.file_ino = st.st_ino;
     // The mode is set before listen(): until then connects are refused, so there is no window
     // in which the umask-dependent initial mode admits anyone.
-    if (::chmod(path.c_str(), options_.socket_mode & 07777) != 0) return errno_code();
+    if (options_.socket_group >= 0 && ::lchown(path.c_str(), static_cast<uid_t>(-1),
+                                               static_cast<gid_t>(options_.socket_group)) != 0) {
+      return errno_code();
+    }
+    if (::chmod(path.c_str(), options_.socket_mode & 0777) != 0) return errno_code();
     l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return ec;
     l.name = to_string(l.address);

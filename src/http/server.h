@@ -52,6 +52,9 @@ struct ServerOptions {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   Limits limits;
   unsigned socket_mode = 0660;  // permission bits of unix socket files (set after bind)
+  // Group of unix socket files (chown after bind, before accepting); -1 keeps the creator's.
+  // Lets a root-started agent hand the socket to a client group before dropping privileges.
+  int socket_group = -1;
 };
 
 // Counters for /metrics; all monotonic except the *_open gauges. Relaxed atomics: each value is

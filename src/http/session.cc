@@ -301,7 +301,8 @@ void Session::handle_request() {
 }
 
 void Session::respond(bool head, bool close) {
-  if (response_.status < 100 || response_.status > 999 || response_.deferred) {
+  // 1xx would announce a second response that never comes; no interim responses here.
+  if (response_.status < 200 || response_.status > 999 || response_.deferred) {
     log::error("handler returned an invalid response", {{"status", response_.status}});
     response_ = Response::static_text(500, "internal server error\n");
   }

@@ -498,6 +498,23 @@ TEST(Server, EmptyListenListIsAnError) {
   EXPECT_NE(r.error().message().find("empty"), std::string::npos);
 }
 
+TEST(Server, RunBlocksUntilStop) {
+  Recorder rec;
+  Server s(tcp_options(), rec.handler());
+  ASSERT_TRUE(s.listen());  // as the agent does, before dropping privileges
+  auto name = s.bound_addresses().at(0);
+  auto port = static_cast<std::uint16_t>(std::stoi(name.substr(name.rfind(':') + 1)));
+  std::thread loop([&] { s.run(); });
+  auto c = Client::tcp(port);
+  ASSERT_TRUE(c.send(get("/run")));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "hello /run\n");
+  s.stop();
+  loop.join();
+  EXPECT_TRUE(c.wait_closed());
+}
+
 TEST(Server, StopBeforeRunReturns) {
   Recorder rec;
   Server s(tcp_options(), rec.handler());

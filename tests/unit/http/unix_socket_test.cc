@@ -58,6 +58,17 @@ TEST_F(UnixSocket, ServesWithTheRequestedMode) {
   EXPECT_FALSE(std::filesystem::exists(path_)) << "socket file removed on stop";
 }
 
+TEST_F(UnixSocket, SetsTheRequestedGroup) {
+  const gid_t group =
+      ::getgid() == 0 ? 1 : ::getgid();  // root may give it away; others keep theirs
+  auto o = options();
+  o.socket_group = static_cast<int>(group);
+  RunningServer srv(o, handler());
+  struct stat st {};
+  ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
+}
+
 TEST_F(UnixSocket, ReplacesAStaleSocketFile) {
   // A socket file nobody listens on, as a crashed process leaves it.
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
