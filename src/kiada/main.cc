@@ -71,6 +71,14 @@ int main(int argc, char** argv) {
   cli.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
+  // Signals are taken by one thread with sigwait and turned into a graceful stop; blocked first
+  // thing, before any thread starts (the agent fetcher starts one), so that every thread inherits
+  // the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto level = log::parse_level(log_level);
   auto timeout = parse_duration(timeout_text);
   auto address = http::parse_listen_address(listen_address.empty() ? fmt::format(":{}", port)
@@ -125,13 +133,6 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // Signals are taken by one thread with sigwait and turned into a graceful stop; blocked here,
-  // before any thread starts, so that every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::thread([signals, &server, &feed]() mutable {
     int sig = 0;
     sigwait(&signals, &sig);

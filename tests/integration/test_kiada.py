@@ -110,7 +110,9 @@ def test_text_page_shows_the_local_agents_node(start, agent):
     assert seed["node"] == processed["node"] == "n1"
     assert f"Pod hostname: {socket.gethostname()}; Pod IP: 10.1.1.1; Node IP: 127.0.0.1; " \
            f"Client IP: 127.0.0.1" in body
-    assert get(addr, "/")[2] == body or PROCESSED.search(get(addr, "/")[2])  # curl gets text
+    status, headers, root = get(addr, "/")  # curl-like clients get the text page on / too
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    assert PROCESSED.search(root)["node"] == "n1"
 
 
 def test_node_agent_url_is_expanded_like_the_kubelet_does(start, agent):
@@ -416,3 +418,19 @@ def test_browser_draws_the_live_chart(start, agent):
             (OUTPUT / "kiada-html.png").write_bytes(png)
         finally:
             browser.close()
+
+
+def test_sigterm_ends_streams_and_exits_cleanly(start, agent):
+    _, agent_addr = agent
+    kiada, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": url_of(agent_addr)})
+    sock = socket.create_connection(addr, timeout=10 * SLOW)
+    with sock:
+        sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"event: node" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+        kiada.signal(signal.SIGTERM)
+        assert kiada.wait() == 0
+        kiada.wait_for_line(r'msg=stopping signal=15')
