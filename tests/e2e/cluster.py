@@ -176,9 +176,7 @@ class Cluster:
         if self.destroyed:
             return
         self.destroyed = True
-        for node in self.nodes:
-            for pod in list(node.pods):
-                self.delete_pod(pod, grace=2.0)
+        self.delete_pods([p for n in self.nodes for p in n.pods], grace=2.0)
         _remove_run(self.state, self.prefix)
 
     def _add_ns(self, ns: str) -> None:
@@ -314,37 +312,44 @@ class Cluster:
             with open(self.state / "mountpoints", "a") as f:
                 f.write(f"{m}\n")
 
-    def stop_pod(self, pod: Pod, grace: float = 5.0) -> int | None:
-        """SIGTERM to the container's process (as the kubelet does), SIGKILL after `grace`.
-        Returns the exit status of the pod's process tree."""
-        if pod.proc is None:
-            return None
-        pod.ready = False
-        if pod.proc.poll() is None:
+    def stop_pods(self, pods: list[Pod], grace: float = 5.0) -> list[int | None]:
+        """SIGTERM to each container's process (as the kubelet does), SIGKILL to what still runs
+        after `grace`. Returns the exit status of each pod's process tree (-9: killed)."""
+        running = [p for p in pods if p.proc is not None and p.proc.poll() is None]
+        for pod in pods:
+            pod.ready = False
+        for pod in running:
             pid = pod.container_pid()
             if pid:
                 try:
                     os.kill(pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
+        deadline = time.monotonic() + grace
+        for pod in running:
             try:
-                pod.proc.wait(timeout=grace)
+                pod.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 _kill_group(pod.proc.pid)
                 pod.proc.wait(timeout=5)
-        return pod.proc.returncode
+        return [p.proc.returncode if p.proc is not None else None for p in pods]
+
+    def delete_pods(self, pods: list[Pod], grace: float = 5.0) -> list[int | None]:
+        """Removes the pods from the endpoints first (like endpoints going terminating), then
+        stops them and deletes their networks."""
+        for pod in pods:
+            pod.ready = False
+            if pod in pod.node.pods:
+                pod.node.pods.remove(pod)
+        self.sync_all_rules()
+        status = self.stop_pods(pods, grace)
+        for pod in pods:
+            if not pod.host_network:
+                sh("ip", "netns", "del", pod.ns, check=False)
+        return status
 
     def delete_pod(self, pod: Pod, grace: float = 5.0) -> int | None:
-        """Removes the pod from endpoints first (like an endpoint going terminating), then stops
-        it and deletes its network."""
-        pod.ready = False
-        if pod in pod.node.pods:
-            pod.node.pods.remove(pod)
-        self.sync_all_rules()
-        status = self.stop_pod(pod, grace)
-        if not pod.host_network:
-            sh("ip", "netns", "del", pod.ns, check=False)
-        return status
+        return self.delete_pods([pod], grace)[0]
 
     def wait_ready(self, pod: Pod, probe, timeout: float = 20.0, mark_ready: bool = True) -> None:
         """Polls `probe(pod)` until it returns True (kubelet's readiness probe), then adds the

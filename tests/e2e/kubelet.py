@@ -91,8 +91,7 @@ class ModeDeployment:
         return pod
 
     def stop(self) -> None:
-        for pod in list(self.kiadas.values()) + list(self.agents.values()):
-            self.cluster.delete_pod(pod)
+        self.cluster.delete_pods(list(self.kiadas.values()) + list(self.agents.values()))
         self.kiadas.clear()
         self.agents.clear()
         self.cluster.remove_services()
@@ -123,6 +122,16 @@ class ModeDeployment:
         for svc in self.services:
             svc.internal_traffic_policy = policy
         self.cluster.sync_all_rules()
+
+    def restart_kiadas(self) -> list[int | None]:
+        """Recreates every Kiada pod (new pods, new connections to the agent); returns the old
+        pods' exit statuses."""
+        old = list(self.kiadas.values())
+        status = self.cluster.delete_pods(old)
+        self.kiadas.clear()
+        for node in self.cluster.nodes:
+            self.start_kiada(node)
+        return status
 
     # ---- pods ---------------------------------------------------------------------------------
 
@@ -168,8 +177,8 @@ class ModeDeployment:
     def restart_agents(self, extra_args: Callable[[Pod], list[str]] | None) -> None:
         """Recreates every agent pod with extra arguments (e.g. access control)."""
         self.agent_extra_args = extra_args
+        self.cluster.delete_pods([self.agents[n.name] for n in self.agent_nodes])
         for node in self.agent_nodes:
-            self.cluster.delete_pod(self.agents[node.name])
             self.agents[node.name] = self.start_agent(node)
         for node in self.agent_nodes:
             self.cluster.wait_ready(self.agents[node.name], probe_for(self.mode.agent))

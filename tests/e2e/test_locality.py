@@ -248,19 +248,34 @@ def test_rolling_restart_under_load(dep, cluster):
     assert roll["old_exit"] == 0, "the old agent did not exit cleanly on SIGTERM"
 
 
+def test_kiada_stops_on_sigterm_as_pid_1(dep):
+    """Pod deletion: the kubelet sends SIGTERM to the container's PID 1 and SIGKILLs it after the
+    grace period. The kernel drops signals a PID-namespace init has no handler for, so a thread
+    that leaves SIGTERM unblocked (and not in sigwait) makes the signal vanish."""
+    if dep.mode.overlay != MODES[0]:
+        pytest.skip("checked once, in the first mode")
+    status = dep.restart_kiadas()
+    assert status == [0] * len(status), f"exit statuses {status} (-9: needed SIGKILL)"
+
+
 def test_cluster_policy_contrast(dep, cluster):
     """The same Service with internalTrafficPolicy: Cluster spreads requests over all agents."""
     if not any(s.internal_traffic_policy == "Local" for s in dep.services):
         pytest.skip("this mode has no Local Service to contrast")
     dep.set_internal_traffic_policy("Cluster")
     try:
+        # Conntrack keeps an established connection on the endpoint it was DNATed to, and Kiada
+        # reuses its connection to the agent: new Kiada pods, so that the new policy decides.
+        dep.restart_kiadas()
         per_node = load(dep, [n.name for n in cluster.nodes])
     finally:
         dep.set_internal_traffic_policy("Local")
+        dep.restart_kiadas()
     total = summarize(per_node)
     record(dep.mode.overlay, "contrast: internalTrafficPolicy Cluster", sum(total.values()),
            total["local"], total["foreign"], total["error"] + total["kiada-failed"],
-           "all 4 nodes' Kiada; only the policy changed")
+           "all 4 nodes' Kiada, fresh pods; only the policy changed. Kiada keeps one "
+           "keep-alive connection, so each pod sticks to one randomly picked agent")
     assert total["foreign"] > 0
     no_agent = next(n.name for n in cluster.nodes if n.name not in AGENT_NODES)
     counts, details = per_node[no_agent]
