@@ -159,3 +159,27 @@ def test_denied_client_gets_403_and_is_logged(start, tmp_path):
     rep = report(str(sock))
     assert rep["access"] == {"allow_cidr": ["10.0.0.0/8"], "default": "deny"}
     assert f"unix://{sock}" in rep["listen"]
+
+
+@needs_root
+def test_low_port_as_ordinary_user_keeps_net_bind_service_only_until_bound(start):
+    setpriv = shutil.which("setpriv")
+    assert setpriv
+    # An ordinary user given NET_BIND_SERVICE (ambient, as a systemd unit's
+    # AmbientCapabilities= would) binds a port below 1024, then holds nothing.
+    for port in range(1000, 1024):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                break
+    agent = start([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                   "--inh-caps=+net_bind_service", "--ambient-caps=+net_bind_service",
+                   binary("node-agent"), "--listen-address", f"127.0.0.1:{port}"],
+                  env={"NODE_NAME": "sec-node"})
+    addr = agent.listening()
+    assert addr == ("127.0.0.1", port)
+    rep = report(addr)
+    status = kernel_view(agent.proc.pid)
+    assert rep["uid"] == 65534 and rep["switched_user"] is False
+    assert_no_capabilities(rep, status)
+    line = agent.wait_for_line(r'msg="dropped privileges"')
+    assert "caps_dropped=NET_BIND_SERVICE " in line, line
