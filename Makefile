@@ -23,11 +23,12 @@ build: setup
 run: build
 	build/bin/node-agent --listen-address $(LISTEN)
 
-# Everything CI runs. Each suite is its own target so it can be run alone.
+# Everything CI runs, cheapest first. Each suite is its own target so it can be run alone.
 test:
 	scripts/setup.sh test
 	$(MAKE) build
-	$(MAKE) format-check test-unit test-integration
+	$(MAKE) format-check test-unit test-integration test-deploy
+	$(MAKE) test-e2e test-faults test-fuzz
 	$(MAKE) test-asan test-tsan
 	@echo "make test: all suites passed"
 
