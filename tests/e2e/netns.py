@@ -128,6 +128,7 @@ def tcp_connect(ns: str, host: str, port: int, timeout: float = 2.0) -> str:
             with socket.create_connection((host, port), timeout=timeout):
                 return "connected"
         except OSError as e:
-            return type(e).__name__ if not e.errno else f"{type(e).__name__}({os.strerror(e.errno)})"
+            name = type(e).__name__
+            return f"{name}({os.strerror(e.errno)})" if e.errno else name
 
     return in_netns(ns, attempt)

@@ -28,7 +28,8 @@ KIADA_PATH = "/text"
 # within that plus 100 ms. The bound here adds slack for a loaded 2-core CI machine.
 NO_AGENT_BOUND_S = 3.0
 
-SERVED_BY = re.compile(r'Request processed by Kiada 0\.9 running in pod "([^"]*)" on node "([^"]*)"\.')
+SERVED_BY = re.compile(
+    r'Request processed by Kiada 0\.9 running in pod "([^"]*)" on node "([^"]*)"\.')
 NODE_INFO = re.compile(r"^Node info: (.*)$", re.M)
 AGENT_LINE = re.compile(r"^(\S+) uptime: ")
 
