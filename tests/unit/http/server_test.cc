@@ -477,6 +477,36 @@ TEST(Server, DualStackAnyAddressReportsIpv4Clients) {
   EXPECT_EQ(rec.seen().at(0).remote, "127.0.0.1");
 }
 
+TEST(Server, Ipv6LoopbackReportsIpv6Clients) {
+  Recorder rec;
+  ServerOptions options;
+  options.listen.push_back(*parse_listen_address("[::1]:0"));
+  options.threads = 1;
+  Server s(options, rec.handler());
+  if (!s.listen()) GTEST_SKIP() << "no IPv6 loopback on this host";
+  s.start();
+  auto name = s.bound_addresses().at(0);
+  ASSERT_TRUE(name.starts_with("[::1]:")) << name;
+  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons(static_cast<std::uint16_t>(std::stoi(name.substr(name.rfind(':') + 1))));
+  sa.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  std::string request = get("/six");
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(kWait).count())), 1);
+  char buf[512];
+  EXPECT_GT(::recv(fd, buf, sizeof buf, 0), 0);
+  ::close(fd);
+  s.stop();
+  s.join();
+  ASSERT_EQ(rec.seen().size(), 1u);
+  EXPECT_EQ(rec.seen()[0].remote, "::1");
+}
+
 TEST(Server, ListenErrorNamesTheAddress) {
   Recorder rec;
   RunningServer first(tcp_options(), rec.handler());
