@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,8 +30,15 @@ def cluster():
     if os.geteuid() != 0:
         pytest.skip("the e2e suite creates network namespaces: run it as root")
     for name in ("node-agent", "kiada"):
-        if not (bin_dir() / name).exists():
-            pytest.fail(f"{bin_dir() / name} missing: build first (make build)")
+        path = bin_dir() / name
+        if not path.exists():
+            pytest.fail(f"{path} missing: build first (make build)")
+        # The pods run as the manifests' unprivileged user (65532): every directory on the way
+        # to the binaries must let it through.
+        probe = subprocess.run(["setpriv", "--reuid=65532", "--regid=65532", "--clear-groups",
+                                "test", "-x", str(path)])
+        if probe.returncode != 0:
+            pytest.fail(f"uid 65532 cannot execute {path}: check the directories' modes")
     swept = sweep()
     if swept:
         print(f"e2e: removed leftovers of earlier runs {swept}")
