@@ -366,6 +366,12 @@ TEST(Server, ConnectionsBeyondTheLimitAreClosed) {
 }
 
 TEST(Server, OutOfDescriptorsBacksOffAndResumes) {
+#ifdef NODEAGENT_UBSAN
+  // With every descriptor in use, UBSan's vptr check cannot probe memory (it needs a pipe) and
+  // reports virtual calls anywhere in the server as bad: false positives. The release and TSan
+  // builds run this test.
+  GTEST_SKIP() << "UBSan's vptr check needs free descriptors";
+#endif
   Recorder rec;
   RunningServer srv(tcp_options(), rec.handler());
   const auto port = srv.port();
