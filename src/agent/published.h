@@ -1,11 +1,13 @@
 #pragma once
 // What the request path serves: one immutable bundle per sample, rendered once by the sampler
-// thread and swapped in atomically. Handlers take a reference-counted pointer and never block.
+// thread and swapped in atomically. Handlers take a reference-counted pointer and never wait on
+// the sampler.
 
-#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "nodeinfo/snapshot.h"
 
@@ -22,17 +24,30 @@ struct Published {
 };
 
 // Thread-safety: publish() from the sampler thread, current() from any thread.
+//
+// A mutex, not std::atomic<std::shared_ptr>: libstdc++ 12 implements that with its own spin lock
+// in the control-block pointer and releases it with a relaxed store after load(), so a reader's
+// read of the pointer is not ordered before the writer's next store (TSan reports the race).
+// The mutex costs the same two atomic operations when uncontended and is held only to copy one
+// shared_ptr.
 class Board {
  public:
   void publish(std::shared_ptr<const Published> next) {
-    current_.store(std::move(next), std::memory_order_release);
+    std::shared_ptr<const Published> old;
+    {
+      std::lock_guard lock(mutex_);
+      old = std::exchange(current_, std::move(next));
+    }
+    // `old` dies here, outside the lock: the last reference frees a whole bundle.
   }
   std::shared_ptr<const Published> current() const {
-    return current_.load(std::memory_order_acquire);
+    std::lock_guard lock(mutex_);
+    return current_;
   }
 
  private:
-  std::atomic<std::shared_ptr<const Published>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Published> current_;
 };
 
 }  // namespace nodeagent::agent
