@@ -85,7 +85,9 @@ TEST(ThreadCount, CountsThisProcess) {
   go.store(true);
   t.join();
   ASSERT_TRUE(during.has_value());
-  EXPECT_EQ(*during, *before + 1);
+  // TSan starts its own background thread together with the first thread of the program.
+  EXPECT_GE(*during, *before + 1);
+  EXPECT_LE(*during, *before + 2);
 }
 
 TEST(DropPrivileges, EndsWithNothing) {
