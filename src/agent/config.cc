@@ -2,9 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
-#include <cmath>
 #include <sstream>
 #include <stdexcept>
+
+#include "cli/duration.h"
 
 namespace nodeagent::agent {
 namespace {
@@ -46,35 +47,6 @@ unsigned parse_unsigned(std::string_view flag, const std::string& text, unsigned
 }
 
 }  // namespace
-
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  double total_ms = 0;
-  while (!text.empty()) {
-    double value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || value < 0 || !std::isfinite(value)) return std::nullopt;
-    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
-    std::size_t unit_len = 0;
-    while (unit_len < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_len]))) {
-      ++unit_len;
-    }
-    std::string_view unit = text.substr(0, unit_len);
-    text.remove_prefix(unit_len);
-    if (unit == "ms") {
-      total_ms += value;
-    } else if (unit == "s") {
-      total_ms += value * 1e3;
-    } else if (unit == "m") {
-      total_ms += value * 60e3;
-    } else if (unit == "h") {
-      total_ms += value * 3600e3;
-    } else {
-      return std::nullopt;  // includes a bare number: Go requires a unit too
-    }
-  }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(total_ms)));
-}
 
 ParseOutcome parse_config(int argc, const char* const* argv,
                           std::optional<std::string> env_node_name, std::string hostname) {
@@ -152,7 +124,7 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     if (sysfs.empty()) fail("--sysfs", "must not be empty");
     config.procfs = procfs;
     config.sysfs = sysfs;
-    auto every = parse_duration(interval);
+    auto every = cli::parse_duration(interval);
     if (!every || *every < std::chrono::milliseconds(100) || *every > std::chrono::hours(1)) {
       fail("--interval", "\"" + interval + "\" is not a duration from 100ms to 1h (e.g. 1s)");
     }

@@ -40,7 +40,4 @@ struct ParseOutcome {
 ParseOutcome parse_config(int argc, const char* const* argv,
                           std::optional<std::string> env_node_name, std::string hostname);
 
-// Go-style durations as the seeds' agent accepts them: "500ms", "1s", "1m30s", "2h".
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
-
 }  // namespace nodeagent::agent

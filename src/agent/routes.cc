@@ -1,6 +1,6 @@
 #include "agent/routes.h"
 
-#include "agent/negotiate.h"
+#include "http/header_value.h"
 #include "log/log.h"
 
 namespace nodeagent::agent {
@@ -19,6 +19,12 @@ http::Response shared_body(unsigned status, std::string_view type,
 
 http::Response fixed(unsigned status, std::string_view body) {
   return http::Response::static_text(status, body, kText);
+}
+
+// The seed line stays the default for `/` (curl sends `Accept: */*`); JSON only when the client
+// ranks application/json strictly above text/plain.
+bool prefers_json(std::string_view accept) {
+  return http::accept_quality(accept, kJson) > http::accept_quality(accept, "text/plain");
 }
 
 // 503 with the sample's one-line reason, or a fixed reason before the first sample.

@@ -3,17 +3,16 @@
 // have no shell or curl.
 
 #include <fmt/format.h>
-#include <pthread.h>
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <stop_token>
 #include <string>
-#include <thread>
 
+#include "cli/duration.h"
+#include "cli/process.h"
 #include "nodeagent/client.h"
 
 namespace {
@@ -35,30 +34,6 @@ constexpr const char* kExitCodes =
     "\n"
     "Discovery: --url, else NODE_AGENT_URL ($(VAR) references expanded like the kubelet does),\n"
     "else http://$NODE_IP:11559. The source used is printed on stderr unless --quiet.\n";
-
-// "250ms", "1s", "1.5s", "2m"; a bare number means seconds.
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  std::string unit = text.substr(used);
-  double ms;
-  if (unit == "ms") {
-    ms = value;
-  } else if (unit == "s" || unit.empty()) {
-    ms = value * 1000;
-  } else if (unit == "m") {
-    ms = value * 60000;
-  } else {
-    return std::nullopt;
-  }
-  if (!(ms >= 1) || ms > 24 * 3600 * 1000.0) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<long long>(ms));
-}
 
 int fail(const Error& e, bool quiet) {
   if (!quiet) fmt::print(stderr, "node-agent-client: {}\n", e.message());
@@ -104,9 +79,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "node-agent-client: --get needs an absolute path like /readyz\n");
     return kUsage;
   }
-  auto timeout = parse_duration(timeout_text);
-  if (!timeout) {
-    fmt::print(stderr, "node-agent-client: bad --timeout \"{}\" (use e.g. 500ms, 1s)\n",
+  auto timeout = nodeagent::cli::parse_duration(timeout_text);
+  if (!timeout || *timeout < std::chrono::milliseconds(1) || *timeout > std::chrono::hours(24)) {
+    fmt::print(stderr,
+               "node-agent-client: bad --timeout \"{}\": a duration from 1ms to 24h (e.g. 500ms, "
+               "1s)\n",
                timeout_text);
     return kUsage;
   }
@@ -146,19 +123,11 @@ int main(int argc, char** argv) {
     return kOk;
   }
   if (watch) {
-    // Signals are taken synchronously by one thread, which turns them into a stop request; the
-    // watch itself runs here. Blocked before the thread starts so every thread inherits it.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // SIGINT or SIGTERM ends the watch cleanly (exit 0); the watch itself runs here.
+    nodeagent::cli::block_stop_signals();
     std::stop_source stop;
-    std::thread([signals, stop]() mutable {
-      int sig = 0;
-      sigwait(&signals, &sig);
-      stop.request_stop();
-    }).detach();
+    nodeagent::cli::StopSignalWaiter waiter(
+        [stop](std::string_view) mutable { stop.request_stop(); });
     long seen = 0;
     auto r = client.watch(
         [&](const nodeagent::client::SseEvent& ev) {

@@ -6,6 +6,8 @@
 #include <boost/asio/ip/address_v6.hpp>
 #include <charconv>
 
+#include "http/header_value.h"
+
 namespace nodeagent::http {
 namespace {
 
@@ -59,15 +61,6 @@ constexpr std::string_view kUnixScheme = "unix://";
 bool all_digits_and_dots(std::string_view s) {
   for (char c : s) {
     if ((c < '0' || c > '9') && c != '.') return false;
-  }
-  return true;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    if (x != b[i]) return false;
   }
   return true;
 }

@@ -1,19 +1,8 @@
 #include "http/request.h"
 
+#include "http/header_value.h"
+
 namespace nodeagent::http {
-namespace {
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string RemoteAddress::to_string() const {
   if (!ip) return "unix";

@@ -6,6 +6,7 @@
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 
+#include "http/header_value.h"
 #include "http/internal.h"
 #include "log/log.h"
 
@@ -35,16 +36,6 @@ const std::string& status_line(unsigned status) {
 }
 
 bool body_allowed(unsigned status) { return status >= 200 && status != 204 && status != 304; }
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool has_ctl(std::string_view s) {
   for (char c : s) {

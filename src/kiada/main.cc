@@ -2,14 +2,13 @@
 // agent on the same node says about that node.
 
 #include <fmt/format.h>
-#include <pthread.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <iostream>
 #include <thread>
 
+#include "cli/duration.h"
+#include "cli/process.h"
 #include "http/server.h"
 #include "kiada/app.h"
 #include "kiada/node_info.h"
@@ -26,75 +25,52 @@ std::string env_or(const char* name, std::string fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : std::move(fallback);
 }
 
-std::string hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  std::string unit = text.substr(used);
-  double ms = unit == "ms" ? value : (unit == "s" || unit.empty()) ? value * 1000 : -1;
-  if (!(ms >= 1) || ms > 3600e3) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<long long>(ms));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"Kiada 0.9: shows the pod, its node, and the local node agent's report"};
+  CLI::App flags{"Kiada 0.9: shows the pod, its node, and the local node agent's report"};
   unsigned port = 8080;
   std::string listen_address;
   std::string agent_url;
   std::string timeout_text = "1s";
   unsigned threads = std::max(2u, std::thread::hardware_concurrency());
   std::string log_level = "info";
-  cli.add_option("--listen-port", port, "TCP port on all addresses")
+  flags.add_option("--listen-port", port, "TCP port on all addresses")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
-  cli.add_option("--listen-address", listen_address,
-                 "Overrides --listen-port: host:port, :port, [::1]:port or unix:///path");
-  cli.add_option("--agent-url", agent_url,
-                 "Node agent URL; default NODE_AGENT_URL, else http://$NODE_IP:11559");
-  cli.add_option("--agent-timeout", timeout_text, "Budget per agent call (e.g. 500ms, 1s)")
+  flags.add_option("--listen-address", listen_address,
+                   "Overrides --listen-port: host:port, :port, [::1]:port or unix:///path");
+  flags.add_option("--agent-url", agent_url,
+                   "Node agent URL; default NODE_AGENT_URL, else http://$NODE_IP:11559");
+  flags.add_option("--agent-timeout", timeout_text, "Budget per agent call (e.g. 500ms, 1s)")
       ->capture_default_str();
-  cli.add_option("--threads", threads, "HTTP event-loop threads")
+  flags.add_option("--threads", threads, "HTTP event-loop threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  cli.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
-  CLI11_PARSE(cli, argc, argv);
+  flags.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  CLI11_PARSE(flags, argc, argv);
 
-  // Signals are taken by one thread with sigwait and turned into a graceful stop; blocked first
-  // thing, before any thread starts (the agent fetcher starts one), so that every thread inherits
-  // the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts (the agent fetcher starts one): every thread inherits the mask.
+  cli::block_stop_signals();
   auto level = log::parse_level(log_level);
-  auto timeout = parse_duration(timeout_text);
+  // 0 (out of range) when unreadable: one check below covers both.
+  auto timeout = cli::parse_duration(timeout_text).value_or(std::chrono::milliseconds(0));
+  bool timeout_ok = timeout >= std::chrono::milliseconds(1) && timeout <= std::chrono::hours(1);
   auto address = http::parse_listen_address(listen_address.empty() ? fmt::format(":{}", port)
                                                                    : listen_address);
-  if (!level || !timeout || !address) {
+  if (!level || !timeout_ok || !address) {
     std::cerr << "kiada: "
-              << (!level     ? "bad --log-level " + log_level
-                  : !timeout ? "bad --agent-timeout " + timeout_text
-                             : "bad --listen-address: " + address.error().message())
+              << (!level        ? "bad --log-level " + log_level
+                  : !timeout_ok ? "bad --agent-timeout \"" + timeout_text +
+                                      "\": a duration from 1ms to 1h (e.g. 500ms, 1s)"
+                                : "bad --listen-address: " + address.error().message())
               << "\n";
     return 2;
   }
   log::set_level(*level);
 
   kiada::PodInfo pod;
-  pod.pod_hostname = hostname();
+  pod.pod_hostname = cli::hostname();
   pod.pod_name = env_or("POD_NAME", pod.pod_hostname);
   pod.node_name = env_or("NODE_NAME", pod.pod_hostname);
   pod.pod_ip = env_or("POD_IP", "unknown");
@@ -113,7 +89,7 @@ int main(int argc, char** argv) {
   }
 
   client::ClientOptions options;
-  options.timeout = *timeout;
+  options.timeout = timeout;
   options.user_agent = "kiada/0.9";
   kiada::NodeInfoFetcher fetcher(discovery, options);
   auto feed = std::make_shared<http::Feed>();
@@ -133,13 +109,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::thread([signals, &server, &feed]() mutable {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    log::info("stopping", {{"signal", sig}});
+  cli::StopSignalWaiter waiter([&server, &feed](std::string_view signal) {
+    log::info("stopping", {{"signal", std::string(signal)}});
     feed->close();
     server.stop();
-  }).detach();
+  });
 
   // A line typed on stdin becomes the status message. The reader blocks in getline for the
   // process's life (nothing can interrupt it portably), so it is detached and owns its state.

@@ -3,47 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 
+#include "http/header_value.h"
+
 namespace nodeagent::kiada {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// A media range's q parameter; 1 when absent or unreadable.
-double quality(std::string_view params) {
-  while (!params.empty()) {
-    auto semi = params.find(';');
-    std::string_view p = trim(params.substr(0, semi));
-    params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
-    if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-      try {
-        return std::stod(std::string(p.substr(2)));
-      } catch (const std::exception&) {
-        return 1;
-      }
-    }
-  }
-  return 1;
-}
-
-}  // namespace
 
 std::string render_text(const PageInput& in) {
   return fmt::format(
@@ -122,24 +86,9 @@ std::string render_html(const PageInput& in, std::string_view tpl) {
 }
 
 bool wants_html(std::string_view accept) {
-  double html = 0;
-  double plain = 0;
-  bool html_first = false;  // breaks a tie in q: the client's own order
-  while (!accept.empty()) {
-    auto comma = accept.find(',');
-    std::string_view range = trim(accept.substr(0, comma));
-    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
-    auto semi = range.find(';');
-    std::string_view type = trim(range.substr(0, semi));
-    double q = semi == std::string_view::npos ? 1 : quality(range.substr(semi + 1));
-    if (iequals(type, "text/html") || iequals(type, "application/xhtml+xml")) {
-      if (html == 0 && plain == 0) html_first = true;
-      html = std::max(html, q);
-    } else if (iequals(type, "text/plain")) {
-      plain = std::max(plain, q);
-    }
-  }
-  return html > 0 && (html > plain || (html == plain && html_first));
+  int html = std::max(http::accept_quality(accept, "text/html"),
+                      http::accept_quality(accept, "application/xhtml+xml"));
+  return html > http::accept_quality(accept, "text/plain");
 }
 
 }  // namespace nodeagent::kiada

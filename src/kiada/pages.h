@@ -39,8 +39,8 @@ std::string render_html(const PageInput& in, std::string_view html_template);
 
 std::string html_escape(std::string_view s);
 
-// True when a browser asks (`Accept` lists text/html before any text/plain); curl's "*/*" and
-// an absent header are not browsers.
+// True when a browser asks: `Accept` ranks text/html (or XHTML) strictly above text/plain.
+// curl's "*/*", an absent header and a tie get the plain-text page.
 bool wants_html(std::string_view accept);
 
 }  // namespace nodeagent::kiada

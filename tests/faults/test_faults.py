@@ -24,6 +24,7 @@ import time
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "integration"))
+import conftest  # noqa: E402
 from conftest import SLOW, binary, start  # noqa: E402,F401  (start is a fixture)
 
 HELD = 10_000
@@ -47,14 +48,9 @@ def file_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def get(addr, path="/", timeout=5):
-    conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout * SLOW)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode()
-    finally:
-        conn.close()
+def get(addr, path="/"):
+    status, _, body = conftest.get(addr, path)
+    return status, body.decode()
 
 
 class Probe:

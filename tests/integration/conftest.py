@@ -3,6 +3,7 @@
 Every process is started by the test, learns its port from its own `msg=listening addr=...` log
 line, and is stopped by PID at teardown.
 """
+import http.client
 import os
 import pathlib
 import queue
@@ -134,6 +135,34 @@ def host_tree(tmp_path):
         return dest
 
     return _copy
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket: the path takes the place of host and port."""
+
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def get(address, path="/", headers=None, method="GET", timeout=5):
+    """One request on a fresh connection -> (status, headers as a dict, body bytes). The address
+    is (host, port) or a unix socket's path."""
+    if isinstance(address, str):
+        conn = UnixConnection(address, timeout=timeout * SLOW)
+    else:
+        conn = http.client.HTTPConnection(address[0], address[1], timeout=timeout * SLOW)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
 
 
 def raw_request(address, data, timeout=5, read_all=True):

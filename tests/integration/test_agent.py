@@ -1,5 +1,4 @@
 """The real node-agent binary on loopback: formats, routes, errors, signals."""
-import http.client
 import json
 import pathlib
 import re
@@ -12,21 +11,11 @@ import time
 import jsonschema
 import pytest
 
-from conftest import REPO, SLOW, binary, raw_request
+from conftest import REPO, SLOW, binary, get, raw_request
 
 SEED_LINE = re.compile(
     r"^(?P<node>\S+) uptime: (?:\d+h)?(?:\d+m)?\d+s, "
     r"load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d, active/total threads: \d+/\d+\n$")
-
-
-def get(addr, path, headers=None, method="GET", timeout=5):
-    conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout * SLOW)
-    try:
-        conn.request(method, path, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), resp.read()
-    finally:
-        conn.close()
 
 
 def start_agent(start, *args, node="test-node", env=None):

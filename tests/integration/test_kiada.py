@@ -4,10 +4,8 @@ Every test that needs the agent starts the real `node-agent` from NODEAGENT_BIN;
 the reason) only when that binary is absent.
 """
 import base64
-import http.client
 import json
 import os
-import pathlib
 import re
 import shutil
 import signal
@@ -19,6 +17,7 @@ import time
 
 import pytest
 
+import conftest
 from conftest import BIN, REPO, SLOW, binary
 
 OUTPUT = REPO / "tests" / "output"
@@ -41,27 +40,9 @@ def agent_binary():
 
 
 def get(addr, path, headers=None, timeout=5):
-    if isinstance(addr, str):
-        conn = UnixHTTPConnection(addr, timeout=timeout * SLOW)
-    else:
-        conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout * SLOW)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), resp.read().decode()
-    finally:
-        conn.close()
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
+    """conftest.get with the body decoded: Kiada's pages are text."""
+    status, response_headers, body = conftest.get(addr, path, headers, timeout=timeout)
+    return status, response_headers, body.decode()
 
 
 def start_agent(start, node="n1", listen="127.0.0.1:0"):
@@ -433,4 +414,4 @@ def test_sigterm_ends_streams_and_exits_cleanly(start, agent):
             data += chunk
         kiada.signal(signal.SIGTERM)
         assert kiada.wait() == 0
-        kiada.wait_for_line(r'msg=stopping signal=15')
+        kiada.wait_for_line(r'msg=stopping signal=SIGTERM')

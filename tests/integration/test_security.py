@@ -1,6 +1,5 @@
 """Least privilege and access control of the real node-agent, checked two ways: what /v1/agent
 says, and what the kernel says about the process (/proc/<pid>/status)."""
-import http.client
 import json
 import os
 import shutil
@@ -8,34 +7,10 @@ import socket
 
 import pytest
 
-from conftest import SLOW, binary
+from conftest import binary, get
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="starting the agent as root needs root")
-
-
-def get(addr, path, timeout=5):
-    if isinstance(addr, str):
-        conn = UnixConnection(addr, timeout=timeout * SLOW)
-    else:
-        conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout * SLOW)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode()
-    finally:
-        conn.close()
-
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
 
 
 def kernel_view(pid):
@@ -55,7 +30,7 @@ def start_agent(start, *args, prefix=()):
 
 
 def report(addr):
-    status, body = get(addr, "/v1/agent")
+    status, _, body = get(addr, "/v1/agent")
     assert status == 200, body
     return json.loads(body)
 
@@ -149,7 +124,7 @@ def test_denied_client_gets_403_and_is_logged(start, tmp_path):
                    "--listen-address", f"unix://{sock}", "--allow-cidr", "10.0.0.0/8"],
                   env={"NODE_NAME": "sec-node"})
     addr = agent.listening()
-    status, body = get(addr, "/v1/node")
+    status, _, body = get(addr, "/v1/node")
     assert status == 403, body
     line = agent.wait_for_line(r'msg="client refused"')
     assert "client=127.0.0.1" in line

@@ -114,19 +114,5 @@ TEST(Config, HelpAndVersionExitZero) {
   EXPECT_NE(version.message.find("node-agent "), std::string::npos);
 }
 
-TEST(Duration, GoStyle) {
-  using std::chrono::milliseconds;
-  EXPECT_EQ(parse_duration("1s"), milliseconds(1000));
-  EXPECT_EQ(parse_duration("500ms"), milliseconds(500));
-  EXPECT_EQ(parse_duration("1m30s"), milliseconds(90000));
-  EXPECT_EQ(parse_duration("1.5s"), milliseconds(1500));
-  EXPECT_EQ(parse_duration("2h"), milliseconds(7200000));
-  EXPECT_FALSE(parse_duration(""));
-  EXPECT_FALSE(parse_duration("5"));
-  EXPECT_FALSE(parse_duration("s"));
-  EXPECT_FALSE(parse_duration("1d"));
-  EXPECT_FALSE(parse_duration("-1s"));
-}
-
 }  // namespace
 }  // namespace nodeagent::agent

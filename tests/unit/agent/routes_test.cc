@@ -49,11 +49,32 @@ TEST_F(RoutesTest, RootServesTheSeedLineSharedWithoutCopy) {
   EXPECT_EQ(r.body.data(), state->text.data());
 }
 
-TEST_F(RoutesTest, RootServesJsonWhenAsked) {
+TEST_F(RoutesTest, RootServesJsonOnlyWhenRankedAboveText) {
   auto state = sample(true, now_);
-  http::Response r = call(get("/", "application/json"), state);
-  EXPECT_EQ(r.content_type, http::kApplicationJson);
-  EXPECT_EQ(r.body, state->json);
+  const std::pair<std::string_view, bool> cases[] = {
+      {"", false},
+      {"*/*", false},  // curl
+      {"text/plain", false},
+      {"application/json", true},
+      {"Application/JSON", true},
+      {"application/*", true},
+      {"application/json, text/plain", false},  // equal q: the seed line
+      {"application/json, text/plain;q=0.9", true},
+      {"text/plain;q=0.5, application/json", true},
+      {"application/json;q=0.5, text/plain", false},
+      {"application/json;q=0.5, */*;q=0.1", true},
+      {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false},  // a browser
+      {"application/json;q=0", false},
+      {"application/json;q=banana", false},
+      {"application/json; charset=utf-8", true},
+      {",,,;;;", false},
+  };
+  for (const auto& [accept, json] : cases) {
+    http::Response r = call(get("/", accept), state);
+    EXPECT_EQ(r.status, 200u) << accept;
+    EXPECT_EQ(r.content_type, json ? http::kApplicationJson : http::kTextPlain) << accept;
+    EXPECT_EQ(r.body, json ? state->json : state->text) << accept;
+  }
 }
 
 TEST_F(RoutesTest, QueryStringsAreIgnored) {

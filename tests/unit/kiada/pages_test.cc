@@ -80,8 +80,10 @@ TEST(WantsHtml, BrowsersButNotCurl) {
       {"*/*", false},  // curl
       {"", false},
       {"text/plain", false},
-      {"text/plain, text/html", false},  // equal q: the client's first choice
-      {"text/html, text/plain", true},
+      {"text/plain, text/html", false},  // equal q: plain text, whatever the order
+      {"text/html, text/plain", false},
+      {"text/html, */*;q=0.5", true},
+      {"text/html;q=0.5, */*", false},  // */* ranks text/plain higher
       {"text/html;q=0.5, text/plain", false},
       {"text/plain;q=0.1, text/html", true},
       {"text/html;q=0", false},
