@@ -24,7 +24,8 @@ http::Response fixed(unsigned status, std::string_view body) {
 // The seed line stays the default for `/` (curl sends `Accept: */*`); JSON only when the client
 // ranks application/json strictly above text/plain.
 bool prefers_json(std::string_view accept) {
-  return http::accept_quality(accept, kJson) > http::accept_quality(accept, "text/plain");
+  return http::accept_quality(accept, "application/json") >
+         http::accept_quality(accept, "text/plain");
 }
 
 // 503 with the sample's one-line reason, or a fixed reason before the first sample.

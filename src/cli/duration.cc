@@ -11,7 +11,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   double total_ms = 0;
   while (!text.empty()) {
     double value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
     if (ec != std::errc{} || value < 0 || !std::isfinite(value)) return std::nullopt;
     text.remove_prefix(static_cast<std::size_t>(end - text.data()));
     std::size_t unit_len = 0;

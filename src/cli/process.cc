@@ -32,9 +32,12 @@ void block_stop_signals() {
 StopSignalWaiter::StopSignalWaiter(std::function<void(std::string_view)> on_stop)
     : thread_([this, on_stop = std::move(on_stop)] {
         sigset_t set = stop_signals();
+        // Blocked here too, so the destructor's wake-up can never kill the process, even if the
+        // caller forgot block_stop_signals().
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
         int sig = 0;
-        sigwait(&set, &sig);
-        if (done_.load()) return;  // woken by the destructor, not by an operator
+        if (sigwait(&set, &sig) != 0) return;  // only EINVAL, for a bad set
+        if (done_.load()) return;              // woken by the destructor, not by an operator
         on_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
       }) {}
 

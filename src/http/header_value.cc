@@ -1,11 +1,28 @@
 #include "http/header_value.h"
 
-#include <charconv>
+#include <optional>
 
 namespace nodeagent::http {
 namespace {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in
+// thousandths; nullopt for anything else ("nan", "1e-1", "0.9995", "2").
+std::optional<int> parse_qvalue(std::string_view v) {
+  if (v.empty() || (v[0] != '0' && v[0] != '1')) return std::nullopt;
+  const int whole = v[0] - '0';
+  if (v.size() == 1) return whole * 1000;
+  if (v[1] != '.' || v.size() > 5) return std::nullopt;
+  int fraction = 0;
+  for (char c : v.substr(2)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    fraction = fraction * 10 + (c - '0');
+  }
+  for (std::size_t digits = v.size() - 2; digits < 3; ++digits) fraction *= 10;
+  if (whole == 1 && fraction != 0) return std::nullopt;
+  return whole * 1000 + fraction;
+}
 
 // The q parameter among a media range's parameters ("q=0.5; charset=x"), in thousandths; 1000
 // when absent, 0 when malformed (an unreadable weight must not win).
@@ -15,11 +32,7 @@ int quality(std::string_view params) {
     std::string_view param = trim_ows(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
     if (param.size() < 2 || lower(param[0]) != 'q' || param[1] != '=') continue;
-    double q = 0;
-    std::string_view value = param.substr(2);
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
-    if (ec != std::errc{} || end != value.data() + value.size() || q < 0 || q > 1) return 0;
-    return static_cast<int>(q * 1000 + 0.5);
+    return parse_qvalue(param.substr(2)).value_or(0);
   }
   return 1000;
 }

@@ -14,8 +14,9 @@ std::string_view trim_ows(std::string_view s);
 
 // How much the Accept header wants `media_type` ("type/subtype"), in thousandths (q=0.5 -> 500):
 // the most specific matching range decides (type/subtype over type/* over */*), as RFC 9110
-// section 12.5.1 says. 0 when no range matches, when the match has q=0 or a malformed q, and for
-// an empty header: callers pick their default themselves.
+// section 12.5.1 says; among equally specific ranges the first wins, and media-type parameters
+// other than q are ignored. 0 when no range matches, when the match has q=0 or a q that is not
+// an RFC 9110 qvalue, and for an empty header: callers pick their default themselves.
 int accept_quality(std::string_view accept, std::string_view media_type);
 
 }  // namespace nodeagent::http

@@ -222,6 +222,12 @@ def test_kiada_flags(start):
     result = subprocess.run([binary("kiada"), "--listen-address", "nowhere"],
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 2 and "listen-address" in result.stderr
+    # Durations take a unit, as everywhere in this project; the range is part of the message.
+    for bad in ("5", "0s", "2h", "1e3ms"):
+        result = subprocess.run([binary("kiada"), "--agent-timeout", bad],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == 2, bad
+        assert f'bad --agent-timeout "{bad}": a duration from 1ms to 1h' in result.stderr
 
 
 def cli(*args, env=None, timeout=10):
@@ -277,7 +283,10 @@ def test_cli_exit_codes_without_an_agent():
     result = cli("--url", "ftp://x")
     assert result.returncode == 2 and "unsupported scheme" in result.stderr
     assert cli("--no-such-flag").returncode == 2
-    assert cli("--timeout", "soon", "--url", "http://127.0.0.1:1").returncode == 2
+    for bad in ("soon", "5", "0ms", "25h"):
+        result = cli("--timeout", bad, "--url", "http://127.0.0.1:1")
+        assert result.returncode == 2, bad
+        assert f'bad --timeout "{bad}": a duration from 1ms to 24h' in result.stderr
     result = cli("--help")
     assert result.returncode == 0 and "Exit codes:" in result.stdout
 

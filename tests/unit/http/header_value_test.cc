@@ -48,7 +48,16 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"application/json;q=banana", "application/json", 0},
                     Case{"application/json;q=0.5x", "application/json", 0},
                     Case{"application/json;q=2", "application/json", 0},
-                    Case{"application/json;q=0.0005", "application/json", 1},
+                    Case{"application/json;q=nan", "application/json", 0},
+                    Case{"application/json;q=inf", "application/json", 0},
+                    Case{"application/json;q=1e-1", "application/json", 0},
+                    Case{"application/json;q=0.9995", "application/json", 0},  // 3 decimals at most
+                    Case{"application/json;q=0.001", "application/json", 1},
+                    Case{"application/json;q=0.", "application/json", 0},
+                    Case{"application/json;q=1.", "application/json", 1000},
+                    Case{"application/json;q=1.000", "application/json", 1000},
+                    Case{"application/json;q=1.001", "application/json", 0},
+                    Case{"application/json;q=-0", "application/json", 0},
                     Case{",,,;;;", "application/json", 0}, Case{"*/*;q=", "text/plain", 0},
                     Case{"appl/*", "application/json", 0}, Case{"*", "text/plain", 0}));
 
