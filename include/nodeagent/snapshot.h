@@ -66,6 +66,7 @@ struct NodeSnapshot {
   std::optional<Memory> memory;
   // "cpu", "memory", "io" present when the kernel has PSI for them.
   std::map<std::string, PressureResource, std::less<>> pressure;
+  std::optional<std::uint32_t> numa_nodes;  // empty on kernels without NUMA support
   std::optional<std::string> kernel_release;
   std::vector<std::string> errors;  // the agent's per-source read errors
 };

@@ -68,7 +68,9 @@ ParseOutcome parse_config(int argc, const char* const* argv,
   app.add_option("--procfs", procfs, "The host's /proc, e.g. /host/proc in a DaemonSet pod")
       ->capture_default_str()
       ->type_name("DIR");
-  app.add_option("--sysfs", sysfs, "The host's /sys")->capture_default_str()->type_name("DIR");
+  app.add_option("--sysfs", sysfs, "The host's /sys (NUMA nodes online)")
+      ->capture_default_str()
+      ->type_name("DIR");
   app.add_option("--interval", interval, "Time between samples (500ms, 1s, 1m)")
       ->capture_default_str()
       ->type_name("DURATION");

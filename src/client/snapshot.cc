@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <limits>
 
 namespace nodeagent::client {
 namespace {
@@ -108,6 +109,11 @@ NodeSnapshot convert(const json::object& doc) {
         res.full = averages(*full, p + "full.");
       s.pressure.emplace(std::string(kv.key()), res);
     }
+  }
+  if (auto nodes = count_at(doc, "numa_nodes", "", false)) {
+    if (*nodes > std::numeric_limits<std::uint32_t>::max())
+      throw Bad{"member \"numa_nodes\": out of range"};
+    s.numa_nodes = static_cast<std::uint32_t>(*nodes);
   }
   s.kernel_release = string_at(doc, "kernel_release", "", false);
   if (const auto* errors = member(doc, "errors", "", false)) {

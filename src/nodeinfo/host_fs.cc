@@ -266,4 +266,8 @@ std::string HostFs::proc_reason(std::string_view relative, std::string_view what
   return describe_path_error(procfs_, relative, what);
 }
 
+std::string HostFs::sys_reason(std::string_view relative, std::string_view what) const {
+  return describe_path_error(sysfs_, relative, what);
+}
+
 }  // namespace nodeagent::nodeinfo

@@ -94,6 +94,7 @@ class HostFs {
   std::string proc_reason(std::string_view relative, boost::system::error_code ec) const;
   std::string sys_reason(std::string_view relative, boost::system::error_code ec) const;
   std::string proc_reason(std::string_view relative, std::string_view what) const;
+  std::string sys_reason(std::string_view relative, std::string_view what) const;
 
   const std::filesystem::path& procfs() const noexcept { return procfs_; }
   const std::filesystem::path& sysfs() const noexcept { return sysfs_; }

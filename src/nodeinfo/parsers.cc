@@ -350,4 +350,33 @@ ParseResult<std::string> parse_osrelease(std::string_view text) {
   return ParseResult<std::string>(boost::system::in_place_value, std::string(text));
 }
 
+ParseResult<std::uint32_t> parse_index_list(std::string_view text) {
+  if (auto e = check_complete(text)) return *e;
+  text.remove_suffix(1);
+  // Indexes are small (the kernel's NR_CPUS is at most 8192); this bound keeps the count exact.
+  constexpr std::uint64_t kMaxIndex = 1u << 20;
+  std::uint64_t count = 0;
+  std::optional<std::uint64_t> last;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+    if (item.empty() || (comma != std::string_view::npos && text.empty())) {
+      return error("empty item in index list");
+    }
+    const std::size_t dash = item.find('-');
+    std::uint64_t first = 0;
+    std::uint64_t end = 0;
+    if (!to_u64(item.substr(0, dash), first) ||
+        !to_u64(dash == std::string_view::npos ? item : item.substr(dash + 1), end) ||
+        first > end || end > kMaxIndex) {
+      return error("bad item " + quoted(item) + " in index list");
+    }
+    if (last && first <= *last) return error("index list not ascending at " + quoted(item));
+    count += end - first + 1;
+    last = end;
+  }
+  return static_cast<std::uint32_t>(count);
+}
+
 }  // namespace nodeagent::nodeinfo

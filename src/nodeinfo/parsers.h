@@ -135,4 +135,9 @@ ParseResult<Pressure> parse_pressure(std::string_view text);
 // /proc/sys/kernel/osrelease: surrounding whitespace trimmed; empty or non-printable rejected.
 ParseResult<std::string> parse_osrelease(std::string_view text);
 
+// A sysfs index list such as /sys/devices/system/node/online or .../cpu/online: "0-3,8,10-11\n"
+// (comma-separated indexes and inclusive ranges, ascending, no overlaps; an empty list is "\n").
+// Returns how many indexes it names.
+ParseResult<std::uint32_t> parse_index_list(std::string_view text);
+
 }  // namespace nodeagent::nodeinfo

@@ -110,6 +110,7 @@ Snapshot Sampler::sample() {
   }
 
   sample_pressure(snap);
+  sample_numa(snap);
 
   if (!kernel_release_) {
     if (auto ec = fs_.read_proc_into("sys/kernel/osrelease", buf_)) {
@@ -148,6 +149,20 @@ void Sampler::sample_stat(Snapshot& snap) {
     snap.cpu_utilisation = cpu_utilisation(previous_->jiffies, st->total.jiffies);
   }
   previous_ = PreviousStat{st->boot_time, st->total.jiffies};
+}
+
+void Sampler::sample_numa(Snapshot& snap) {
+  static constexpr std::string_view kNodes = "devices/system/node/online";
+  if (auto ec = fs_.read_sys_into(kNodes, buf_)) {
+    // A kernel built without NUMA support has no node directory: absent, not an error.
+    if (ec.value() != ENOENT) snap.errors.push_back(fs_.sys_reason(kNodes, ec));
+    return;
+  }
+  if (auto nodes = parse_index_list(buf_)) {
+    snap.numa_nodes = *nodes;
+  } else {
+    snap.errors.push_back(fs_.sys_reason(kNodes, "malformed: " + nodes.error().reason));
+  }
 }
 
 void Sampler::sample_pressure(Snapshot& snap) {

@@ -46,6 +46,7 @@ class Sampler {
   bool read(Source source, Snapshot& snap);
   void sample_stat(Snapshot& snap);
   void sample_pressure(Snapshot& snap);
+  void sample_numa(Snapshot& snap);
 
   const HostFs& fs_;
   std::string node_name_;

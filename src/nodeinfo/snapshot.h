@@ -78,7 +78,9 @@ struct Snapshot {
   std::optional<std::uint64_t> procs_blocked;
 
   Memory memory;
-  PressureSet pressure;                       // all empty on kernels without PSI
+  PressureSet pressure;  // all empty on kernels without PSI
+  // sysfs devices/system/node/online; empty on kernels without NUMA support (no such file).
+  std::optional<std::uint32_t> numa_nodes;
   std::optional<std::string> kernel_release;  // /proc/sys/kernel/osrelease
 
   std::vector<std::string> errors;  // "<path>: <reason>", one per failed source

@@ -331,6 +331,9 @@ std::string render_json(const nodeinfo::Snapshot& s) {
   write_pressure(w, s.pressure.io);
   w.raw("},");
 
+  w.key("numa_nodes");
+  w.number(s.numa_nodes);
+  w.raw(",");
   w.key("kernel_release");
   if (s.kernel_release) {
     w.string(*s.kernel_release);

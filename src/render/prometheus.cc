@@ -147,6 +147,8 @@ std::string render_prometheus(const nodeinfo::Snapshot& s) {
     }
   }
   o.gauge("nodeagent_cpus_online", "CPUs with a line in /proc/stat (online CPUs).", s.cpu_count);
+  o.gauge("nodeagent_numa_nodes", "NUMA nodes online (/sys/devices/system/node/online).",
+          s.numa_nodes);
 
   // /proc/meminfo. node_exporter calls these node_memory_MemTotal_bytes etc.; those camelCase
   // names fail `promtool check metrics`, so they are snake_case here. docs/api.md gives the

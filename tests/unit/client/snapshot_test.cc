@@ -23,6 +23,7 @@ constexpr std::string_view kFull = R"({
                "memory": {"some": {"avg10": 0, "avg60": 0, "avg300": 0, "total_seconds": 0},
                           "full": {"avg10": 0.1, "avg60": 0, "avg300": 0, "total_seconds": 0}},
                "io": null},
+  "numa_nodes": 2,
   "kernel_release": "6.1.0-13-amd64",
   "errors": [],
   "future_member": {"ignored": true}
@@ -47,6 +48,7 @@ TEST(ParseNodeJson, ReadsEveryTypedField) {
   EXPECT_DOUBLE_EQ(s->pressure.at("cpu").some.avg10, 1.5);
   EXPECT_FALSE(s->pressure.at("cpu").full.has_value());
   EXPECT_DOUBLE_EQ(s->pressure.at("memory").full->avg10, 0.1);
+  EXPECT_EQ(s->numa_nodes, 2u);
   EXPECT_EQ(s->kernel_release, "6.1.0-13-amd64");
   EXPECT_TRUE(s->errors.empty());
 }
@@ -54,7 +56,7 @@ TEST(ParseNodeJson, ReadsEveryTypedField) {
 TEST(ParseNodeJson, MissingOrNullOptionalReadingsStayEmpty) {
   auto s = parse_node_json(R"({"node": "n1", "uptime_seconds": null, "load": null,
       "threads": null, "cpu": {"count": 2, "utilisation": null}, "memory": null,
-      "pressure": {"cpu": null}, "kernel_release": null,
+      "pressure": {"cpu": null}, "numa_nodes": null, "kernel_release": null,
       "errors": ["/proc/loadavg: No such file or directory"]})");
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(s->node, "n1");
@@ -65,6 +67,7 @@ TEST(ParseNodeJson, MissingOrNullOptionalReadingsStayEmpty) {
   EXPECT_FALSE(s->cpu->busy());
   EXPECT_FALSE(s->memory);
   EXPECT_TRUE(s->pressure.empty());
+  EXPECT_FALSE(s->numa_nodes);
   EXPECT_FALSE(s->kernel_release);
   ASSERT_EQ(s->errors.size(), 1u);
 

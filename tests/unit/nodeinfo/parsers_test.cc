@@ -344,6 +344,27 @@ TEST(ParseOsrelease, Rejects) {
   EXPECT_FALSE(parse_osrelease("6.1 extra\n"));
 }
 
+// ---- sysfs index lists (devices/system/node/online, devices/system/cpu/online)
+
+TEST(ParseIndexList, CountsIndexesAndRanges) {
+  const std::pair<const char*, std::uint32_t> cases[] = {
+      {"0\n", 1}, {"0-1\n", 2}, {"0-63\n", 64}, {"0-3,8,10-11\n", 7},
+      {"\n", 0},  {"5-5\n", 1}, {"0,2,4\n", 3}};
+  for (const auto& [text, count] : cases) {
+    auto r = parse_index_list(text);
+    ASSERT_TRUE(r) << text << r.error().reason;
+    EXPECT_EQ(*r, count) << text;
+  }
+}
+
+TEST(ParseIndexList, RejectsWhatTheKernelNeverPrints) {
+  for (const char* bad : {"", "0", "0-\n", "-1\n", "1-0\n", "0,,1\n", "0,\n", ",0\n", "0 1\n",
+                          "a\n", "0-1-2\n", "3,1\n", "0-3,2\n", "99999999999\n", "0\n\n"}) {
+    EXPECT_FALSE(parse_index_list(bad)) << '"' << bad << '"';
+  }
+  EXPECT_EQ(parse_index_list("1-0\n").error().reason, "bad item \"1-0\" in index list");
+}
+
 // ---- robustness: every prefix and random corruptions of real files, with views that stop
 // before the end of their buffer (ASan builds catch any read past the view).
 

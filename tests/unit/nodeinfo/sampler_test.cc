@@ -59,6 +59,7 @@ TEST(Sampler, CapturedVmHost) {
   EXPECT_EQ(*s.memory.swap_used(), 0u);
   ASSERT_TRUE(s.pressure.cpu && s.pressure.memory && s.pressure.io);
   EXPECT_TRUE(s.pressure.cpu->full);
+  EXPECT_EQ(s.numa_nodes, 1u);  // sysfs devices/system/node/online: "0"
   EXPECT_EQ(*s.kernel_release, "6.18.44-fc-v769");
 }
 
@@ -97,6 +98,7 @@ TEST(Sampler, OneCpuHostWithoutPsi) {
   EXPECT_FALSE(s.pressure.cpu);
   EXPECT_FALSE(s.pressure.memory);
   EXPECT_FALSE(s.pressure.io);
+  EXPECT_FALSE(s.numa_nodes);  // no sysfs node directory: a kernel without NUMA, not an error
   EXPECT_EQ(*s.memory.swap_used(), (524284ull - 498172ull) * 1024);
   EXPECT_EQ(*s.kernel_release, "4.19.0-25-amd64");
 }
@@ -117,11 +119,13 @@ TEST(Sampler, TruncatedHostReportsEverySourceMissing) {
   EXPECT_FALSE(s.pressure.memory);
   EXPECT_FALSE(s.pressure.io);  // missing file: treated like a kernel without PSI
   EXPECT_FALSE(s.kernel_release);
-  ASSERT_EQ(s.errors.size(), 7u) << errors_of(s);
+  EXPECT_FALSE(s.numa_nodes);
+  ASSERT_EQ(s.errors.size(), 8u) << errors_of(s);
   for (const char* f :
        {"/proc/uptime: malformed: truncated", "/proc/loadavg: malformed", "/proc/stat: malformed",
         "/proc/meminfo: malformed", "/proc/pressure/cpu: malformed",
-        "/proc/pressure/memory: malformed", "/proc/sys/kernel/osrelease: malformed: empty input"}) {
+        "/proc/pressure/memory: malformed", "/proc/sys/kernel/osrelease: malformed: empty input",
+        "/sys/devices/system/node/online: malformed: truncated"}) {
     EXPECT_TRUE(has_error_about(s, f)) << f << "\n" << errors_of(s);
   }
   for (const auto& e : s.errors) EXPECT_EQ(e.find('\n'), std::string::npos) << e;
@@ -138,8 +142,11 @@ TEST(Sampler, GarbageHostReportsEverySourceMissing) {
   EXPECT_FALSE(s.memory.total);
   EXPECT_FALSE(s.pressure.cpu || s.pressure.memory || s.pressure.io);
   EXPECT_FALSE(s.kernel_release);
-  EXPECT_EQ(s.errors.size(), 8u) << errors_of(s);
+  EXPECT_FALSE(s.numa_nodes);
+  EXPECT_EQ(s.errors.size(), 9u) << errors_of(s);
   EXPECT_TRUE(has_error_about(s, "/proc/loadavg: malformed: bad load1 \"nan\"")) << errors_of(s);
+  EXPECT_TRUE(has_error_about(s, "/sys/devices/system/node/online: malformed: bad item \"1-0\""))
+      << errors_of(s);
 }
 
 TEST(Sampler, MissingFilesAreReportedWithErrno) {

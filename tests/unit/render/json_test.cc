@@ -36,6 +36,7 @@ const char* const kTopKeys[] = {"node",
                                 "cpu",
                                 "memory",
                                 "pressure",
+                                "numa_nodes",
                                 "kernel_release",
                                 "errors"};
 const char* const kModes[] = {"user", "nice",    "system", "idle",  "iowait",
@@ -104,6 +105,7 @@ TEST(RenderJson, FullSnapshotValuesAndTypes) {
   EXPECT_DOUBLE_EQ(p.at("io").at("full").at("avg300").to_number<double>(), 1.87);
   EXPECT_DOUBLE_EQ(p.at("memory").at("full").at("total_seconds").to_number<double>(), 0.987654);
 
+  EXPECT_EQ(o.at("numa_nodes").to_number<std::uint32_t>(), 2u);
   EXPECT_EQ(o.at("kernel_release").as_string(), "6.1.0-18-amd64");
   EXPECT_TRUE(o.at("errors").as_array().empty());
 }
@@ -112,7 +114,7 @@ TEST(RenderJson, MissingSourcesAreNullNeverOmitted) {
   const json::object o = parse(render_json(empty_snapshot()));
   expect_all_top_keys(o);
   for (const char* k : {"uptime_seconds", "boot_time", "boot_time_unix_seconds", "load", "threads",
-                        "processes", "cpu", "memory", "kernel_release"}) {
+                        "processes", "cpu", "memory", "numa_nodes", "kernel_release"}) {
     EXPECT_TRUE(o.at(k).is_null()) << k;
   }
   for (const char* r : {"cpu", "memory", "io"}) EXPECT_TRUE(o.at("pressure").at(r).is_null());
@@ -153,7 +155,7 @@ TEST(RenderJson, EveryFixtureHostParses) {
   EXPECT_TRUE(tiny.at("pressure").at("cpu").is_null());
   EXPECT_TRUE(tiny.at("errors").as_array().empty());
   const json::object garbage = parse(render_json(sample_host("garbage", "n")));
-  EXPECT_EQ(garbage.at("errors").as_array().size(), 8u);
+  EXPECT_EQ(garbage.at("errors").as_array().size(), 9u);
 }
 
 TEST(RenderJson, StringsAreEscaped) {

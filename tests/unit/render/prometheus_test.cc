@@ -86,6 +86,7 @@ TEST(RenderPrometheus, FullSnapshot) {
            "node_cpu_guest_seconds_total{cpu=\"0\",mode=\"user\"} 5",
            "node_cpu_guest_seconds_total{cpu=\"0\",mode=\"nice\"} 0",
            "nodeagent_cpus_online 2",
+           "nodeagent_numa_nodes 2",
            "node_memory_mem_total_bytes 8589934592",
            "node_memory_mem_free_bytes 1073741824",
            "node_memory_mem_available_bytes 6442450944",

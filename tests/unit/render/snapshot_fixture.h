@@ -36,6 +36,7 @@ inline nodeinfo::Snapshot full_snapshot() {
                                          nodeinfo::PressureStat{0.1, 0.05, 0.01, 987654}};
   s.pressure.io = nodeinfo::Pressure{{4.44, 3.21, 2.1, 77221100},
                                      nodeinfo::PressureStat{3.9, 2.95, 1.87, 66112200}};
+  s.numa_nodes = 2;
   s.kernel_release = "6.1.0-18-amd64";
   return s;
 }
