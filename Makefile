@@ -59,7 +59,10 @@ test-asan test-tsan: test-%:
 BENCH_ARGS ?=
 bench:
 	scripts/setup.sh bench
-	$(MAKE) build static
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target node-agent nodeagent_microbench
+	cmake --preset static >/dev/null
+	cmake --build --preset static -j $(JOBS) --target node-agent
 	$(PYTHON) bench/run.py --bin-dir $(CURDIR)/build/bin \
 	  --agent-bin $(CURDIR)/build/static/bin/node-agent $(BENCH_ARGS)
 

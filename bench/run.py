@@ -512,6 +512,11 @@ class Bench:
         time.sleep(a.idle_wait)
         idle = {s.name: s.memory_kib() for s in self.servers}
         log("idle RSS: " + ", ".join(f"{k}={v[0]} KiB" for k, v in idle.items()))
+        idle_only = [s for s in self.servers if not any(t.server is s for t in targets)]
+        final = {}
+        for s in idle_only:
+            final[s.name] = s.memory_kib()  # stopped now, so they add no noise under load
+            s.stop()
 
         # Warm-up (not recorded): lets Go's heap and any lazy init settle before measuring.
         for t in targets if a.warmup > 0 else []:
@@ -536,7 +541,7 @@ class Bench:
                     log(f"[{n}/{total}] {t.name} c={c} rep={rep}: {r['rps']:.0f} req/s, "
                         f"p99 {fmt_us(r['p99_us'])}, {r['cpu_us_per_req']:.2f} us CPU/req, "
                         f"errors {r['errors']}")
-        final = {s.name: s.memory_kib() for s in self.servers}
+        final.update({s.name: s.memory_kib() for s in self.servers if s not in idle_only})
         micro = [] if a.skip_micro else run_microbench(
             os.path.join(a.bin_dir, "nodeagent_microbench"), self.server_cpu, self.workdir)
         info["loadavg_end"] = loadavg()
