@@ -76,7 +76,7 @@ boost::system::error_code read_at(int dir_fd, std::string_view relative, std::st
 // copies as much as fits, so a read shorter than the buffer is the complete file. If it fills
 // the buffer, retry from offset 0 with a bigger one rather than continue at an offset (which
 // would make the kernel generate the content again and could splice two different readings).
-boost::system::error_code pread_procfs(int fd, std::string& out) {
+boost::system::error_code pread_generated(int fd, std::string& out) {
   if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
   out.resize(out.capacity());
   for (;;) {
@@ -132,13 +132,13 @@ int open_root(const std::filesystem::path& root) {
 }  // namespace
 
 HostFile::HostFile(HostFile&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), on_procfs_(other.on_procfs_) {}
+    : fd_(std::exchange(other.fd_, -1)), kernel_generated_(other.kernel_generated_) {}
 
 HostFile& HostFile::operator=(HostFile&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
-    on_procfs_ = other.on_procfs_;
+    kernel_generated_ = other.kernel_generated_;
   }
   return *this;
 }
@@ -152,7 +152,7 @@ boost::system::error_code HostFile::read(std::string& out) const {
     out.clear();
     return errno_code(EBADF);
   }
-  return on_procfs_ ? pread_procfs(fd_, out) : pread_regular(fd_, out);
+  return kernel_generated_ ? pread_generated(fd_, out) : pread_regular(fd_, out);
 }
 
 std::string OpenError::message() const { return describe_path_error(path, {}, code.message()); }
@@ -235,15 +235,26 @@ boost::system::error_code HostFs::read_sys_into(std::string_view relative, std::
   return read_at(sys_fd_, relative, out);
 }
 
-boost::system::result<HostFile> HostFs::open_proc_file(std::string_view relative) const {
+boost::system::result<HostFile> HostFs::open_file(int root_fd, std::string_view relative) {
   std::array<char, 512> path{};
   if (!to_relative_cstr(relative, path)) return errno_code(EINVAL);
-  const int fd = ::openat(proc_fd_, path.data(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  const int fd = ::openat(root_fd, path.data(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return errno_code(errno);
   struct statfs sfs {};
   constexpr long kProcSuperMagic = 0x9fa0;  // PROC_SUPER_MAGIC, <linux/magic.h>
-  const bool procfs = ::fstatfs(fd, &sfs) == 0 && static_cast<long>(sfs.f_type) == kProcSuperMagic;
-  return HostFile(fd, procfs);
+  constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
+  const bool generated =
+      ::fstatfs(fd, &sfs) == 0 && (static_cast<long>(sfs.f_type) == kProcSuperMagic ||
+                                   static_cast<long>(sfs.f_type) == kSysfsMagic);
+  return HostFile(fd, generated);
+}
+
+boost::system::result<HostFile> HostFs::open_proc_file(std::string_view relative) const {
+  return open_file(proc_fd_, relative);
+}
+
+boost::system::result<HostFile> HostFs::open_sys_file(std::string_view relative) const {
+  return open_file(sys_fd_, relative);
 }
 
 std::optional<std::uint64_t> HostFs::proc_inode(std::string_view relative) const {

@@ -47,7 +47,8 @@ Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck)
 
 std::string_view Sampler::path_of(Source source) {
   static constexpr std::array<std::string_view, kSourceCount> kPaths = {
-      "uptime", "loadavg", "stat", "meminfo", "pressure/cpu", "pressure/memory", "pressure/io"};
+      "uptime",       "loadavg",         "stat",        "meminfo",
+      "pressure/cpu", "pressure/memory", "pressure/io", "devices/system/node/online"};
   return kPaths[source];
 }
 
@@ -57,13 +58,14 @@ boost::system::error_code Sampler::read_source(Source source) {
     if (!kept.read(buf_)) return {};
     kept = HostFile();  // the kept file failed: fall back to opening it afresh
   }
-  auto opened = fs_.open_proc_file(path_of(source));
+  auto opened = source == kNumaNodes ? fs_.open_sys_file(path_of(source))
+                                     : fs_.open_proc_file(path_of(source));
   if (!opened) {
     buf_.clear();
     return opened.error();
   }
   const auto ec = opened->read(buf_);
-  if (!ec && opened->on_procfs()) kept = std::move(*opened);
+  if (!ec && opened->kernel_generated()) kept = std::move(*opened);
   return ec;
 }
 
@@ -152,16 +154,16 @@ void Sampler::sample_stat(Snapshot& snap) {
 }
 
 void Sampler::sample_numa(Snapshot& snap) {
-  static constexpr std::string_view kNodes = "devices/system/node/online";
-  if (auto ec = fs_.read_sys_into(kNodes, buf_)) {
+  const std::string_view relative = path_of(kNumaNodes);
+  if (auto ec = read_source(kNumaNodes)) {
     // A kernel built without NUMA support has no node directory: absent, not an error.
-    if (ec.value() != ENOENT) snap.errors.push_back(fs_.sys_reason(kNodes, ec));
+    if (ec.value() != ENOENT) snap.errors.push_back(fs_.sys_reason(relative, ec));
     return;
   }
   if (auto nodes = parse_index_list(buf_)) {
     snap.numa_nodes = *nodes;
   } else {
-    snap.errors.push_back(fs_.sys_reason(kNodes, "malformed: " + nodes.error().reason));
+    snap.errors.push_back(fs_.sys_reason(relative, "malformed: " + nodes.error().reason));
   }
 }
 

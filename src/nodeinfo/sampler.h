@@ -36,6 +36,7 @@ class Sampler {
     kPressureCpu,
     kPressureMemory,
     kPressureIo,
+    kNumaNodes,  // below the sysfs root; the others are below procfs
     kSourceCount,
   };
   static std::string_view path_of(Source source);
@@ -52,8 +53,8 @@ class Sampler {
   std::string node_name_;
   long clk_tck_;
   std::string buf_;  // reused for every file: the same sizes come back every second
-  // procfs files stay open between samples (see HostFile); files on other filesystems (fixture
-  // trees) are reopened every time so a replaced or deleted file is noticed.
+  // procfs and sysfs files stay open between samples (see HostFile); files on other filesystems
+  // (fixture trees) are reopened every time so a replaced or deleted file is noticed.
   std::array<HostFile, kSourceCount> files_;
   std::optional<PreviousStat> previous_;
   // The release cannot change without a reboot, so it is read until it succeeds once.

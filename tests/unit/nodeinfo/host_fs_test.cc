@@ -173,7 +173,7 @@ TEST(HostFile, ProcfsFileIsReadAgainFromTheStart) {
   ASSERT_TRUE(fs);
   auto file = fs->open_proc_file("stat");
   ASSERT_TRUE(file) << file.error().message();
-  EXPECT_TRUE(file->on_procfs());
+  EXPECT_TRUE(file->kernel_generated());
   std::string a, b;
   ASSERT_FALSE(file->read(a));
   ASSERT_FALSE(file->read(b));
@@ -190,7 +190,7 @@ TEST(HostFile, RegularFileSeesRewritesAndLargeContent) {
   ASSERT_TRUE(fs);
   auto file = fs->open_proc_file("f");
   ASSERT_TRUE(file);
-  EXPECT_FALSE(file->on_procfs());
+  EXPECT_FALSE(file->kernel_generated());
   std::string out;
   ASSERT_FALSE(file->read(out));
   EXPECT_EQ(out, "one\n");
