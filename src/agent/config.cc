@@ -11,8 +11,8 @@ namespace nodeagent::agent {
 namespace {
 
 constexpr std::string_view kDescription =
-    "node-agent serves this node's information (uptime, load, threads, CPU, memory, pressure)\n"
-    "over HTTP, read from the host's /proc. Routes:\n"
+    "node-agent serves this node's information (uptime, load, threads, CPU, memory, pressure,\n"
+    "NUMA nodes) over HTTP, read from the host's /proc and /sys. Routes:\n"
     "  /                one text line (JSON when Accept prefers application/json)\n"
     "  /v1/node         JSON snapshot           /v1/node/watch  Server-Sent Events stream\n"
     "  /metrics         Prometheus metrics      /v1/agent       the agent's self-report\n"

@@ -52,16 +52,21 @@ int main(int argc, char** argv) {
   long count = 0;
   std::string get_path;
   bool quiet = false;
-  app.add_option("--url", url, "Agent URL: http://host[:port][/prefix] or unix:///path.sock");
-  app.add_option("--timeout", timeout_text, "Per-call timeout (e.g. 500ms, 1s)")
-      ->capture_default_str();
+  app.add_option("--url", url, "Agent URL: http://host[:port][/prefix] or unix:///path.sock")
+      ->type_name("URL");
+  app.add_option("--timeout", timeout_text, "Per-call timeout, 1ms to 24h (e.g. 500ms, 1s)")
+      ->capture_default_str()
+      ->type_name("DURATION");
   auto* json_flag = app.add_flag("--json", as_json, "Print the /v1/node JSON snapshot");
   auto* watch_flag =
       app.add_flag("--watch", watch, "Print each /v1/node/watch event's JSON, one per line");
   app.add_option("--count", count, "With --watch: stop after N events (default: until SIGINT)")
+      ->type_name("N")
       ->check(CLI::PositiveNumber);
-  auto* get_flag = app.add_option(
-      "--get", get_path, "GET this path (e.g. /readyz), print the body, exit 0 only on 2xx");
+  auto* get_flag =
+      app.add_option("--get", get_path,
+                     "GET this path (e.g. /readyz), print the body, exit 0 only on 2xx")
+          ->type_name("PATH");
   app.add_flag("-q,--quiet", quiet, "No discovery line or error messages on stderr");
   json_flag->excludes(watch_flag)->excludes(get_flag);
   watch_flag->excludes(get_flag);

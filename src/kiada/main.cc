@@ -25,10 +25,18 @@ std::string env_or(const char* name, std::string fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : std::move(fallback);
 }
 
+constexpr const char* kFooter =
+    "Environment (set by the Downward API in a pod): POD_NAME, NODE_NAME (default: the\n"
+    "hostname), POD_IP, NODE_IP, NODE_AGENT_URL ($(VAR) references expanded like the kubelet\n"
+    "does), INITIAL_STATUS_MESSAGE. A line typed on stdin becomes the status message.\n"
+    "\n"
+    "Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot listen, 2 on a bad flag.\n";
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App flags{"Kiada 0.9: shows the pod, its node, and the local node agent's report"};
+  flags.footer(kFooter);
   unsigned port = 8080;
   std::string listen_address;
   std::string agent_url;
@@ -37,18 +45,34 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   flags.add_option("--listen-port", port, "TCP port on all addresses")
       ->capture_default_str()
+      ->type_name("PORT")
       ->check(CLI::Range(1, 65535));
-  flags.add_option("--listen-address", listen_address,
-                   "Overrides --listen-port: host:port, :port, [::1]:port or unix:///path");
-  flags.add_option("--agent-url", agent_url,
-                   "Node agent URL; default NODE_AGENT_URL, else http://$NODE_IP:11559");
-  flags.add_option("--agent-timeout", timeout_text, "Budget per agent call (e.g. 500ms, 1s)")
-      ->capture_default_str();
+  flags
+      .add_option("--listen-address", listen_address,
+                  "Overrides --listen-port: host:port, :port, [::1]:port or unix:///path")
+      ->type_name("ADDR");
+  flags
+      .add_option("--agent-url", agent_url,
+                  "Node agent URL; default NODE_AGENT_URL, else http://$NODE_IP:11559")
+      ->type_name("URL");
+  flags
+      .add_option("--agent-timeout", timeout_text,
+                  "Budget per agent call, 1ms to 1h (e.g. 500ms, 1s)")
+      ->capture_default_str()
+      ->type_name("DURATION");
   flags.add_option("--threads", threads, "HTTP event-loop threads")
       ->capture_default_str()
+      ->type_name("N")
       ->check(CLI::Range(1, 64));
-  flags.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
-  CLI11_PARSE(flags, argc, argv);
+  flags.add_option("--log-level", log_level, "debug, info, warn or error")
+      ->capture_default_str()
+      ->type_name("LEVEL");
+  try {
+    flags.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as the agent and the client do.
+    return flags.exit(e) == 0 ? 0 : 2;
+  }
 
   // Before any thread starts (the agent fetcher starts one): every thread inherits the mask.
   cli::block_stop_signals();

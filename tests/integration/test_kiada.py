@@ -219,9 +219,16 @@ def test_kiada_flags(start):
     assert result.returncode == 0
     for flag in ("--listen-port", "--listen-address", "--agent-url", "--agent-timeout"):
         assert flag in result.stdout
+    assert "POD_NAME" in result.stdout and "Exit status" in result.stdout
     result = subprocess.run([binary("kiada"), "--listen-address", "nowhere"],
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 2 and "listen-address" in result.stderr
+    # Every usage error exits 2, like the agent's and the client's (CLI11's own codes are not).
+    for argv in (["--no-such-flag"], ["--threads", "0"], ["--listen-port", "x"]):
+        result = subprocess.run([binary("kiada"), *argv], capture_output=True, text=True,
+                                timeout=10)
+        assert result.returncode == 2, (argv, result.stderr)
+        assert result.stderr, argv
     # Durations take a unit, as everywhere in this project; the range is part of the message.
     for bad in ("5", "0s", "2h", "1e3ms"):
         result = subprocess.run([binary("kiada"), "--agent-timeout", bad],
