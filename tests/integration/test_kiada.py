@@ -119,17 +119,22 @@ def test_browsers_are_redirected_and_the_html_page_has_the_facts(start, agent):
     assert get(addr, "/healthz/ready")[0] == 200
 
 
+def read_events(sock, count):
+    """Sends GET /events on `sock` and returns what arrived once `count` node events have."""
+    sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    data = b""
+    while data.count(b"event: node") < count:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    return data
+
+
 def test_events_relay_the_agents_stream(start, agent):
     _, agent_addr = agent
     _, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": url_of(agent_addr)})
-    sock = socket.create_connection(addr, timeout=10 * SLOW)
-    with sock:
-        sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-        data = b""
-        while data.count(b"event: node") < 2:
-            chunk = sock.recv(65536)
-            assert chunk, data
-            data += chunk
+    with socket.create_connection(addr, timeout=10 * SLOW) as sock:
+        data = read_events(sock, 2)
     docs = [json.loads(line[6:]) for line in data.split(b"\n") if line.startswith(b"data: {")]
     assert len(docs) >= 2 and all(d["node"] == "n1" for d in docs)
     assert docs[0]["time"] != docs[1]["time"]
@@ -420,14 +425,10 @@ def test_browser_draws_the_live_chart(start, agent):
 def test_sigterm_ends_streams_and_exits_cleanly(start, agent):
     _, agent_addr = agent
     kiada, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": url_of(agent_addr)})
-    sock = socket.create_connection(addr, timeout=10 * SLOW)
-    with sock:
-        sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while b"event: node" not in data:
-            chunk = sock.recv(65536)
-            assert chunk, data
-            data += chunk
+    with socket.create_connection(addr, timeout=10 * SLOW) as sock:
+        read_events(sock, 1)
         kiada.signal(signal.SIGTERM)
         assert kiada.wait() == 0
         kiada.wait_for_line(r'msg=stopping signal=SIGTERM')
+        while sock.recv(65536):  # the stream ends with an orderly close, not a reset
+            pass
