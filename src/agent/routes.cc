@@ -34,6 +34,27 @@ http::Response unavailable(const std::shared_ptr<const Published>& state) {
   return shared_body(503, kText, state, state->unavailable);
 }
 
+// The node document; 503 when the seed line's sources failed, but still the document: its nulls
+// and `errors` say what is missing, and the readings that worked are there.
+http::Response node_document(const std::shared_ptr<const Published>& state) {
+  if (!state) return fixed(503, "no sample yet\n");
+  return shared_body(state->ok ? 200 : 503, kJson, state, state->json);
+}
+
+// Accepts the origin form ("/v1/node") and the absolute form ("http://host/v1/node") that
+// RFC 9112 section 3.2.2 obliges servers to take; the query is ignored.
+std::string_view path_of(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && http::iequals(target.substr(0, scheme.size()), scheme)) {
+      target.remove_prefix(scheme.size());
+      const std::size_t slash = target.find('/');
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+      break;
+    }
+  }
+  return target.substr(0, target.find('?'));
+}
+
 }  // namespace
 
 std::string_view route_path(Route route) {
@@ -59,7 +80,7 @@ std::string_view route_path(Route route) {
 }
 
 Route route_of(std::string_view target) {
-  target = target.substr(0, target.find('?'));
+  target = path_of(target);
   for (Route r : {Route::kRoot, Route::kNode, Route::kWatch, Route::kAgent, Route::kMetrics,
                   Route::kHealthz, Route::kReadyz}) {
     if (target == route_path(r)) return r;
@@ -102,21 +123,22 @@ http::Response respond(const http::Request& request, const std::shared_ptr<const
       if (fresh) return fixed(200, "ready\n");
       if (state && state->ok) return fixed(503, "sample is stale: the sampler is not keeping up\n");
       return unavailable(state);
-    case Route::kRoot:
-      if (!state || !state->ok) return unavailable(state);
-      if (prefers_json(request.accept)) return shared_body(200, kJson, state, state->json);
-      return shared_body(200, kText, state, state->text);
+    case Route::kRoot: {
+      http::Response r = prefers_json(request.accept) ? node_document(state)
+                         : state && state->ok         ? shared_body(200, kText, state, state->text)
+                                                      : unavailable(state);
+      r.headers.emplace_back("Vary", "Accept");  // caches must not mix the two forms
+      return r;
+    }
     case Route::kNode:
-      if (!state || !state->ok) return unavailable(state);
-      return shared_body(200, kJson, state, state->json);
+      return node_document(state);
     case Route::kMetrics:
       // Served even when the seed line's sources fail: the agent's own metrics still matter.
       if (!state) return unavailable(state);
       return shared_body(200, kMetrics, state, state->metrics);
-    case Route::kWatch: {
-      if (!state || !state->ok) return unavailable(state);
+    case Route::kWatch:
+      if (!state || !state->ok) return node_document(state);
       return http::Response::event_stream(context.feed);
-    }
     case Route::kAgent:
       if (!context.agent_report) return fixed(503, "self-report not built yet\n");
       return http::Response::shared(200, context.agent_report, kJson);

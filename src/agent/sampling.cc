@@ -86,7 +86,9 @@ void SamplingLoop::sample_once() {
   std::string self = self_metrics_ ? self_metrics_(snapshot, seconds) : std::string();
   auto published = publish_snapshot(std::move(snapshot), started, self);
   board_.publish(published);
-  if (published->ok && feed_) {
+  // Streams get every sample, also during an outage: its nulls and `errors` tell the client
+  // what is missing instead of a silence it would take for a dead agent.
+  if (feed_) {
     feed_->publish(std::make_shared<const std::string>(
         render::render_sse_event(*published->snapshot, published->json)));
   }

@@ -132,7 +132,12 @@ std::string render_self_report(const SelfReport& r) {
   out["roots"] = {{"procfs", r.procfs}, {"sysfs", r.sysfs}};
   out["listen"] = string_array(r.listen);
   out["access"] = std::move(access);
-  out["interval_seconds"] = r.interval_seconds;
+  // Boost.JSON prints every double in exponent form (1E0); whole seconds go out as integers.
+  if (r.interval_seconds == static_cast<double>(static_cast<std::int64_t>(r.interval_seconds))) {
+    out["interval_seconds"] = static_cast<std::int64_t>(r.interval_seconds);
+  } else {
+    out["interval_seconds"] = r.interval_seconds;
+  }
   out["max_connections"] = r.max_connections;
   std::string body = boost::json::serialize(out);
   body += '\n';

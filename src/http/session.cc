@@ -109,7 +109,13 @@ void RequestParser::on_field_impl(bhttp::field name, BeastView name_string, Beas
   int index = static_cast<int>(fields_.size());
   if (name == bhttp::field::accept && accept_index < 0) accept_index = index;
   if (name == bhttp::field::user_agent && user_agent_index < 0) user_agent_index = index;
-  if (name == bhttp::field::host && host_index < 0) host_index = index;
+  if (name == bhttp::field::host) {
+    if (host_index < 0) {
+      host_index = index;
+    } else {
+      duplicate_host = true;
+    }
+  }
   FieldRef ref;
   ref.name = store(name_string);
   ref.value = store(value);
@@ -255,10 +261,12 @@ void Session::handle_request() {
   request.headers = fields_;
   version_ = request.version;
 
-  if (request.version >= 11 && p.host_index < 0) {
-    // RFC 9112 section 3.2: an HTTP/1.1 request without Host must be answered with 400.
+  if ((request.version >= 11 && p.host_index < 0) || p.duplicate_host) {
+    // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or any request with more than
+    // one, must be answered with 400.
     shared_.stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    send_error(400, "missing Host header\n", request.method == bhttp::verb::head);
+    send_error(400, p.duplicate_host ? "more than one Host header\n" : "missing Host header\n",
+               request.method == bhttp::verb::head);
     return;
   }
   const bool head = request.method == bhttp::verb::head;

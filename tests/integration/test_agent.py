@@ -203,15 +203,49 @@ def test_unreadable_proc_gives_503_then_recovers(start, tmp_path):
     while get(addr, "/readyz")[0] != 503:
         assert time.monotonic() < deadline, "readyz never failed after loadavg vanished"
         time.sleep(0.05)
-    for path in ("/", "/v1/node"):
-        status, _, body = get(addr, path)
-        assert status == 503, path
-        assert b"loadavg" in body and body.count(b"\n") == 1, body
+    status, headers, body = get(addr, "/")
+    assert status == 503 and headers["Content-Type"].startswith("text/plain")
+    assert b"loadavg" in body and body.count(b"\n") == 1, body
+    # JSON clients get the document: what was read, null where the source failed, and why.
+    for path, accept in (("/v1/node", "*/*"), ("/", "application/json")):
+        status, headers, body = get(addr, path, {"Accept": accept})
+        assert status == 503 and headers["Content-Type"] == "application/json", path
+        doc = json.loads(body)
+        assert doc["load"] is None and doc["uptime_seconds"] == 21490.99, doc
+        assert any("loadavg" in e for e in doc["errors"]), doc
     assert get(addr, "/healthz")[0] == 200  # alive, just not ready
     agent.wait_for_line(r"level=(warn|error).*loadavg")
     loadavg.write_text(saved)
     wait_ready(addr)
     assert get(addr, "/")[0] == 200
+
+
+def test_an_open_stream_reports_an_outage_instead_of_going_silent(start, tmp_path):
+    root = fake_host(tmp_path)
+    loadavg = root / "proc" / "loadavg"
+    _, addr = start_agent(start, "--procfs", str(root / "proc"), "--sysfs", str(root / "sys"),
+                          "--interval", "100ms")
+    wait_ready(addr)
+    with socket.create_connection(addr, timeout=10 * SLOW) as sock:
+        sock.sendall(b"GET /v1/node/watch HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"event: node" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+        loadavg.unlink()
+        while True:  # events keep coming; one of them says what is missing
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+            complete = data[:data.rfind(b"\n\n")]  # a chunk may end inside an event
+            docs = [json.loads(line[6:]) for line in complete.split(b"\n")
+                    if line.startswith(b"data: {")]
+            if any(d["load"] is None for d in docs):
+                break
+    broken = next(d for d in docs if d["load"] is None)
+    assert broken["uptime_seconds"] == 21490.99
+    assert any("loadavg" in e for e in broken["errors"]), broken
 
 
 def test_missing_procfs_root_fails_at_start(start, tmp_path):

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace nodeagent::agent {
 namespace {
 
@@ -81,12 +83,42 @@ TEST_F(RoutesTest, QueryStringsAreIgnored) {
   EXPECT_EQ(call(get("/v1/node?pretty=1"), sample(true, now_)).status, 200u);
 }
 
+TEST_F(RoutesTest, AbsoluteFormTargetsAreServed) {
+  auto state = sample(true, now_);
+  EXPECT_EQ(call(get("http://node-1:11559/v1/node"), state).body, state->json);
+  EXPECT_EQ(call(get("HTTP://node-1"), state).body, state->text);
+  EXPECT_EQ(call(get("https://x/metrics?y"), state).body, state->metrics);
+  EXPECT_EQ(call(get("http://x/nope"), state).status, 404u);
+  EXPECT_EQ(call(get("http:/v1/node"), state).status, 404u);
+}
+
+TEST_F(RoutesTest, RootVariesByAccept) {
+  for (bool ok : {true, false}) {
+    for (auto accept : {"", "application/json"}) {
+      http::Response r = call(get("/", accept), sample(ok, now_));
+      EXPECT_NE(std::find(r.headers.begin(), r.headers.end(),
+                          std::pair<std::string_view, std::string>("Vary", "Accept")),
+                r.headers.end())
+          << ok << accept;
+    }
+  }
+}
+
 TEST_F(RoutesTest, DataRoutesAnswer503WithTheReasonWhenSourcesFail) {
   auto state = sample(false, now_);
-  for (auto target : {"/", "/v1/node", "/v1/node/watch", "/readyz"}) {
+  for (auto target : {"/", "/readyz"}) {
     http::Response r = call(get(target), state);
     EXPECT_EQ(r.status, 503u) << target;
+    EXPECT_EQ(r.content_type, http::kTextPlain) << target;
     EXPECT_EQ(r.body, state->unavailable) << target;
+  }
+  // JSON clients get the document itself: what could be read, nulls and `errors`.
+  for (http::Request r : {get("/v1/node"), get("/v1/node/watch"), get("/", "application/json")}) {
+    http::Response answer = call(r, state);
+    EXPECT_EQ(answer.status, 503u) << r.target;
+    EXPECT_EQ(answer.content_type, http::kApplicationJson) << r.target;
+    EXPECT_EQ(answer.body, state->json) << r.target;
+    EXPECT_FALSE(answer.stream) << r.target;
   }
   EXPECT_EQ(call(get("/healthz"), state).status, 200u);
   EXPECT_EQ(call(get("/metrics"), state).status, 200u);

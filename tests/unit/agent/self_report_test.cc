@@ -94,6 +94,12 @@ TEST(RenderSelfReport, EveryFieldIsThere) {
   EXPECT_EQ(o["max_connections"], 100);
 }
 
+TEST(RenderSelfReport, WholeSecondIntervalsAreIntegers) {
+  SelfReport r;
+  r.interval_seconds = 1;
+  EXPECT_NE(render_self_report(r).find("\"interval_seconds\":1,"), std::string::npos);
+}
+
 TEST(RenderSelfReport, NoRulesMeansAllowAll) {
   boost::json::object o = boost::json::parse(render_self_report(SelfReport{})).as_object();
   EXPECT_EQ(o["access"].at("default"), "allow");

@@ -212,6 +212,19 @@ TEST(Server, Http11WithoutHostGets400) {
   EXPECT_TRUE(rec.seen().empty());
 }
 
+TEST(Server, TwoHostHeadersGet400) {
+  Recorder rec;
+  RunningServer srv(tcp_options(), rec.handler());
+  auto c = srv.client();
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 400u);
+  EXPECT_EQ(r->body(), "more than one Host header\n");
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_TRUE(rec.seen().empty());
+}
+
 TEST(Server, OversizedHeaderGets431) {
   Recorder rec;
   RunningServer srv(tcp_options(), rec.handler());
