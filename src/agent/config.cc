@@ -71,7 +71,7 @@ ParseOutcome parse_config(int argc, const char* const* argv,
   app.add_option("--sysfs", sysfs, "The host's /sys (NUMA nodes online)")
       ->capture_default_str()
       ->type_name("DIR");
-  app.add_option("--interval", interval, "Time between samples (500ms, 1s, 1m)")
+  app.add_option("--interval", interval, "Time between samples, 100ms to 1h (e.g. 500ms, 1s, 1m)")
       ->capture_default_str()
       ->type_name("DURATION");
   app.add_option("--log-level", log_level, "debug, info, warn or error")
@@ -87,11 +87,12 @@ ParseOutcome parse_config(int argc, const char* const* argv,
       ->type_name("MODE");
   app.add_option("--user", user,
                  "When started as root: the uid (and gid) to switch to once the\n"
-                 "sockets are bound and the roots opened")
+                 "sockets are bound and the roots opened; 1 to 4294967294\n"
+                 "(to stay uid 0, use --allow-root)")
       ->capture_default_str()
       ->type_name("UID");
   app.add_flag("--allow-root", allow_root, "Stay uid 0 when started as root (not recommended)");
-  app.add_option("--threads", threads, "Event-loop threads; 0 means one per core")
+  app.add_option("--threads", threads, "Event-loop threads, at most 256; 0 means one per core")
       ->capture_default_str()
       ->type_name("N");
   app.add_option("--max-connections", max_connections,

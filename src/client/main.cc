@@ -62,14 +62,14 @@ int main(int argc, char** argv) {
       app.add_flag("--watch", watch, "Print each /v1/node/watch event's JSON, one per line");
   app.add_option("--count", count, "With --watch: stop after N events (default: until SIGINT)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
-  auto* get_flag =
+      ->check(CLI::Range(1L, 1000000000L));
+  auto* get_option =
       app.add_option("--get", get_path,
                      "GET this path (e.g. /readyz), print the body, exit 0 only on 2xx")
           ->type_name("PATH");
   app.add_flag("-q,--quiet", quiet, "No discovery line or error messages on stderr");
-  json_flag->excludes(watch_flag)->excludes(get_flag);
-  watch_flag->excludes(get_flag);
+  json_flag->excludes(watch_flag)->excludes(get_option);
+  watch_flag->excludes(get_option);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "node-agent-client: --count needs --watch\n");
     return kUsage;
   }
-  if (!get_path.empty() && get_path.front() != '/') {
+  const bool get = get_option->count() > 0;
+  if (get && (get_path.empty() || get_path.front() != '/')) {
     fmt::print(stderr, "node-agent-client: --get needs an absolute path like /readyz\n");
     return kUsage;
   }
@@ -105,10 +106,10 @@ int main(int argc, char** argv) {
   options.timeout = *timeout;
   Client client(found->endpoint, options);
 
-  if (!get_path.empty()) {
+  if (get) {
     auto r = client.get(get_path);
     if (!r) return fail(r.error(), quiet);
-    if (!quiet) std::fwrite(r->body.data(), 1, r->body.size(), stdout);
+    std::fwrite(r->body.data(), 1, r->body.size(), stdout);  // --quiet silences stderr only
     if (r->status >= 200 && r->status <= 299) return kOk;
     return fail(Error{nodeagent::client::ErrorCode::kBadStatus, "GET " + get_path, r->status},
                 quiet);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -41,20 +42,22 @@ int main(int argc, char** argv) {
   std::string listen_address;
   std::string agent_url;
   std::string timeout_text = "1s";
-  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 2u, 64u);
   std::string log_level = "info";
   flags.add_option("--listen-port", port, "TCP port on all addresses")
       ->capture_default_str()
       ->type_name("PORT")
       ->check(CLI::Range(1, 65535));
-  flags
-      .add_option("--listen-address", listen_address,
-                  "Overrides --listen-port: host:port, :port, [::1]:port or unix:///path")
-      ->type_name("ADDR");
-  flags
-      .add_option("--agent-url", agent_url,
-                  "Node agent URL; default NODE_AGENT_URL, else http://$NODE_IP:11559")
-      ->type_name("URL");
+  auto* listen_flag =
+      flags
+          .add_option("--listen-address", listen_address,
+                      "Overrides --listen-port: host:port, :port, [::1]:port or unix:///path")
+          ->type_name("ADDR");
+  auto* agent_flag =
+      flags
+          .add_option("--agent-url", agent_url,
+                      "Node agent URL; default NODE_AGENT_URL, else http://$NODE_IP:11559")
+          ->type_name("URL");
   flags
       .add_option("--agent-timeout", timeout_text,
                   "Budget per agent call, 1ms to 1h (e.g. 500ms, 1s)")
@@ -80,8 +83,9 @@ int main(int argc, char** argv) {
   // 0 (out of range) when unreadable: one check below covers both.
   auto timeout = cli::parse_duration(timeout_text).value_or(std::chrono::milliseconds(0));
   bool timeout_ok = timeout >= std::chrono::milliseconds(1) && timeout <= std::chrono::hours(1);
-  auto address = http::parse_listen_address(listen_address.empty() ? fmt::format(":{}", port)
-                                                                   : listen_address);
+  // Given but empty is an error, not "use the default".
+  auto address = http::parse_listen_address(listen_flag->count() > 0 ? listen_address
+                                                                     : fmt::format(":{}", port));
   if (!level || !timeout_ok || !address) {
     std::cerr << "kiada: "
               << (!level        ? "bad --log-level " + log_level
@@ -100,8 +104,15 @@ int main(int argc, char** argv) {
   pod.pod_ip = env_or("POD_IP", "unknown");
   pod.node_ip = env_or("NODE_IP", "unknown");
 
-  auto discovery = client::discover(agent_url.empty() ? std::nullopt
-                                                      : std::optional<std::string_view>(agent_url));
+  auto discovery = client::discover(
+      agent_flag->count() > 0 ? std::optional<std::string_view>(agent_url) : std::nullopt);
+  if (!discovery && agent_flag->count() > 0) {
+    // An explicit URL that cannot work is a bad flag. Without one, Kiada still starts and its
+    // pages say that no agent is configured.
+    std::cerr << "kiada: bad --agent-url \"" << agent_url << "\": " << discovery.error().message()
+              << "\n";
+    return 2;
+  }
   std::string source;
   if (discovery) {
     source = discovery->describe();

@@ -203,7 +203,7 @@ def test_unix_socket_agent_url(start, tmp_path):
     probe = subprocess.run([binary("node-agent-client"), "--url", f"unix://{path}", "--get",
                             "/readyz", "--quiet"], capture_output=True, timeout=10 * SLOW)
     assert probe.returncode == 0, probe
-    assert probe.stdout == b"" and probe.stderr == b""
+    assert probe.stdout == b"ready\n" and probe.stderr == b""  # --quiet silences stderr only
 
 
 def test_stdin_lines_become_the_status_message(start, agent):
@@ -229,7 +229,8 @@ def test_kiada_flags(start):
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 2 and "listen-address" in result.stderr
     # Every usage error exits 2, like the agent's and the client's (CLI11's own codes are not).
-    for argv in (["--no-such-flag"], ["--threads", "0"], ["--listen-port", "x"]):
+    for argv in (["--no-such-flag"], ["--threads", "0"], ["--listen-port", "x"],
+                 ["--listen-address", ""], ["--agent-url", "ftp://x"], ["--agent-url", ""]):
         result = subprocess.run([binary("kiada"), *argv], capture_output=True, text=True,
                                 timeout=10)
         assert result.returncode == 2, (argv, result.stderr)
@@ -299,6 +300,11 @@ def test_cli_exit_codes_without_an_agent():
         result = cli("--timeout", bad, "--url", "http://127.0.0.1:1")
         assert result.returncode == 2, bad
         assert f'bad --timeout "{bad}": a duration from 1ms to 24h' in result.stderr
+    for argv in (["--get", ""], ["--get", "readyz"], ["--watch", "--count", "0"],
+                 ["--count", "-1"]):
+        result = cli(*argv, "--url", "http://127.0.0.1:1")
+        assert result.returncode == 2 and result.stderr, argv
+        assert "179769" not in result.stderr, result.stderr  # no double's maximum in messages
     result = cli("--help")
     assert result.returncode == 0 and "Exit codes:" in result.stdout
 
