@@ -158,6 +158,8 @@ TEST(ClientErrors, BadStatusCarriesTheStatus) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kBadStatus);
   EXPECT_EQ(r.error().http_status, 503u);
+  // The agent's one-line reason travels with the error (Kiada shows it on its page).
+  EXPECT_EQ(r.error().message(), "bad status 503: GET /: loadavg unreadable");
   auto n = client.node();
   ASSERT_FALSE(n);
   EXPECT_EQ(n.error().code, ErrorCode::kBadStatus);
@@ -165,6 +167,21 @@ TEST(ClientErrors, BadStatusCarriesTheStatus) {
   ASSERT_TRUE(raw);
   EXPECT_EQ(raw->status, 503u);
   EXPECT_EQ(raw->body, "loadavg unreadable\n");
+}
+
+TEST(ClientErrors, BadStatusNamesThePrefixedPathAndSkipsUnhelpfulBodies) {
+  FakeServer server([](const std::string& target, int) {
+    if (target == "/agent/") return Action::reply(http_response(502, "text/html", "<h1>x</h1>\n"));
+    return Action::reply(http_response(404, "text/plain", std::string(400, 'x') + "\n"));
+  });
+  auto ep = endpoint_of(server.url() + "/agent");
+  Client client(ep, fast());
+  auto r = client.text();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "bad status 502: GET /agent/");
+  auto n = client.node();
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error().message(), "bad status 404: GET /agent/v1/node");
 }
 
 TEST(ClientErrors, UnparsableBodies) {

@@ -52,7 +52,7 @@ TEST(NodeInfoFetcher, RefusedAndBadStatusAreErrorsWithCause) {
     return Action::reply(http_response(503, "text/plain", "not ready\n"));
   });
   NodeInfoFetcher bad(client::discover(unhappy.url()), options());
-  EXPECT_EQ(bad.line(), "ERROR: bad status 503: GET /");
+  EXPECT_EQ(bad.line(), "ERROR: bad status 503: GET /: not ready");  // the agent's reason
 }
 
 TEST(NodeInfoFetcher, ConcurrentPageViewsShareOneCallToAHungAgent) {
