@@ -191,12 +191,17 @@ def test_oversized_headers_are_431(agent):
     assert raw_request(agent, request).startswith(b"HTTP/1.1 431")
 
 
-def test_unreadable_proc_gives_503_then_recovers(start, tmp_path):
+def start_on_fake_host(start, tmp_path):
+    """An agent sampling a fake host every 100 ms, ready -> (agent, addr, its /proc/loadavg)."""
     root = fake_host(tmp_path)
-    loadavg = root / "proc" / "loadavg"
     agent, addr = start_agent(start, "--procfs", str(root / "proc"), "--sysfs", str(root / "sys"),
                               "--interval", "100ms")
     wait_ready(addr)
+    return agent, addr, root / "proc" / "loadavg"
+
+
+def test_unreadable_proc_gives_503_then_recovers(start, tmp_path):
+    agent, addr, loadavg = start_on_fake_host(start, tmp_path)
     saved = loadavg.read_text()
     loadavg.unlink()
     deadline = time.monotonic() + 10 * SLOW
@@ -221,11 +226,7 @@ def test_unreadable_proc_gives_503_then_recovers(start, tmp_path):
 
 
 def test_an_open_stream_reports_an_outage_instead_of_going_silent(start, tmp_path):
-    root = fake_host(tmp_path)
-    loadavg = root / "proc" / "loadavg"
-    _, addr = start_agent(start, "--procfs", str(root / "proc"), "--sysfs", str(root / "sys"),
-                          "--interval", "100ms")
-    wait_ready(addr)
+    _, addr, loadavg = start_on_fake_host(start, tmp_path)
     with socket.create_connection(addr, timeout=10 * SLOW) as sock:
         sock.sendall(b"GET /v1/node/watch HTTP/1.1\r\nHost: x\r\n\r\n")
         data = b""
