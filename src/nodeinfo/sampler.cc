@@ -52,14 +52,19 @@ std::string_view Sampler::path_of(Source source) {
   return kPaths[source];
 }
 
+std::string Sampler::reason(Source source, std::string_view what) const {
+  return on_sysfs(source) ? fs_.sys_reason(path_of(source), what)
+                          : fs_.proc_reason(path_of(source), what);
+}
+
 boost::system::error_code Sampler::read_source(Source source) {
   HostFile& kept = files_[source];
   if (kept.is_open()) {
     if (!kept.read(buf_)) return {};
     kept = HostFile();  // the kept file failed: fall back to opening it afresh
   }
-  auto opened = source == kNumaNodes ? fs_.open_sys_file(path_of(source))
-                                     : fs_.open_proc_file(path_of(source));
+  auto opened =
+      on_sysfs(source) ? fs_.open_sys_file(path_of(source)) : fs_.open_proc_file(path_of(source));
   if (!opened) {
     buf_.clear();
     return opened.error();
@@ -71,7 +76,7 @@ boost::system::error_code Sampler::read_source(Source source) {
 
 bool Sampler::read(Source source, Snapshot& snap) {
   if (auto ec = read_source(source)) {
-    snap.errors.push_back(fs_.proc_reason(path_of(source), ec));
+    snap.errors.push_back(reason(source, ec.message()));
     return false;
   }
   return true;
@@ -154,16 +159,15 @@ void Sampler::sample_stat(Snapshot& snap) {
 }
 
 void Sampler::sample_numa(Snapshot& snap) {
-  const std::string_view relative = path_of(kNumaNodes);
   if (auto ec = read_source(kNumaNodes)) {
     // A kernel built without NUMA support has no node directory: absent, not an error.
-    if (ec.value() != ENOENT) snap.errors.push_back(fs_.sys_reason(relative, ec));
+    if (ec.value() != ENOENT) snap.errors.push_back(reason(kNumaNodes, ec.message()));
     return;
   }
   if (auto nodes = parse_index_list(buf_)) {
     snap.numa_nodes = *nodes;
   } else {
-    snap.errors.push_back(fs_.sys_reason(relative, "malformed: " + nodes.error().reason));
+    snap.errors.push_back(reason(kNumaNodes, "malformed: " + nodes.error().reason));
   }
 }
 
@@ -173,19 +177,18 @@ void Sampler::sample_pressure(Snapshot& snap) {
         {kPressureMemory, &PressureSet::memory},
         {kPressureIo, &PressureSet::io}}};
   for (const auto& [source, member] : kFiles) {
-    const std::string_view relative = path_of(source);
     if (auto ec = read_source(source)) {
       // A kernel without PSI (CONFIG_PSI=n, or psi=0 on the command line) is not an error:
       // the readings are simply absent.
       if (ec.value() != ENOENT && ec.value() != EOPNOTSUPP) {
-        snap.errors.push_back(fs_.proc_reason(relative, ec));
+        snap.errors.push_back(reason(source, ec.message()));
       }
       continue;
     }
     if (auto p = parse_pressure(buf_)) {
       snap.pressure.*member = *p;
     } else {
-      snap.errors.push_back(parse_reason(fs_, relative, p.error()));
+      snap.errors.push_back(reason(source, "malformed: " + p.error().reason));
     }
   }
 }

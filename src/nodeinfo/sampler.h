@@ -40,6 +40,9 @@ class Sampler {
     kSourceCount,
   };
   static std::string_view path_of(Source source);
+  static bool on_sysfs(Source source) { return source == kNumaNodes; }
+  // "<root>/<path>: <what>", below the root the source lives under.
+  std::string reason(Source source, std::string_view what) const;
 
   // Reads a source into buf_, through the kept-open file when there is one.
   boost::system::error_code read_source(Source source);
