@@ -38,6 +38,10 @@ struct HttpResponse {
   std::string body;
 };
 
+// The kBadStatus error for a non-2xx answer to GET <endpoint prefix><path>: names the path as
+// sent and quotes a short one-line text/plain body (the agent's reason for a 503).
+Error bad_status(const Endpoint& endpoint, std::string_view path, const HttpResponse& response);
+
 struct WatchOptions {
   std::string path = "/v1/node/watch";  // below the endpoint's prefix
   // The longest silence tolerated once the stream is open (the agent sends an event per sampling

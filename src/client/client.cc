@@ -294,30 +294,26 @@ Result<HttpResponse> Client::get(std::string_view path, std::string_view accept)
   return impl_->run(impl_->get(std::string(path), std::string(accept)), impl_->opts.timeout);
 }
 
-namespace {
-
-// "GET <prefix><path>", and for a short one-line text answer that line too: the agent says why
-// it answers 503 ("node info unavailable: /host/proc/loadavg: ...").
-std::string bad_status_detail(const Endpoint& ep, std::string_view path, const HttpResponse& r) {
-  std::string detail = "GET " + ep.prefix + std::string(path);
-  if (r.content_type.rfind("text/plain", 0) != 0) return detail;
-  std::string_view line = std::string_view(r.body).substr(0, r.body.find('\n'));
-  if (line.empty() || line.size() > 300) return detail;
+Error bad_status(const Endpoint& endpoint, std::string_view path, const HttpResponse& response) {
+  std::string detail = "GET " + endpoint.prefix + std::string(path);
+  std::string_view line = std::string_view(response.body).substr(0, response.body.find('\n'));
+  bool quotable =
+      response.content_type.rfind("text/plain", 0) == 0 && !line.empty() && line.size() <= 300;
   for (char c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return detail;
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) quotable = false;
   }
-  detail += ": ";
-  detail += line;
-  return detail;
+  if (quotable) {
+    detail += ": ";
+    detail += line;
+  }
+  return Error{ErrorCode::kBadStatus, std::move(detail), response.status};
 }
-
-}  // namespace
 
 Result<std::string> Client::text() {
   auto r = get("/", "text/plain");
   if (!r) return r.error();
   if (r->status < 200 || r->status > 299) {
-    return Error{ErrorCode::kBadStatus, bad_status_detail(impl_->ep, "/", *r), r->status};
+    return bad_status(impl_->ep, "/", *r);
   }
   std::string body = std::move(r->body);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
@@ -332,7 +328,7 @@ Result<NodeSnapshot> Client::node() {
   auto r = get("/v1/node", "application/json");
   if (!r) return r.error();
   if (r->status < 200 || r->status > 299) {
-    return Error{ErrorCode::kBadStatus, bad_status_detail(impl_->ep, "/v1/node", *r), r->status};
+    return bad_status(impl_->ep, "/v1/node", *r);
   }
   return parse_node_json(r->body);
 }

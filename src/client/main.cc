@@ -111,15 +111,13 @@ int main(int argc, char** argv) {
     if (!r) return fail(r.error(), quiet);
     std::fwrite(r->body.data(), 1, r->body.size(), stdout);  // --quiet silences stderr only
     if (r->status >= 200 && r->status <= 299) return kOk;
-    return fail(Error{nodeagent::client::ErrorCode::kBadStatus, "GET " + get_path, r->status},
-                quiet);
+    return fail(nodeagent::client::bad_status(found->endpoint, get_path, *r), quiet);
   }
   if (as_json) {
     auto r = client.get("/v1/node", "application/json");
     if (!r) return fail(r.error(), quiet);
     if (r->status < 200 || r->status > 299) {
-      return fail(Error{nodeagent::client::ErrorCode::kBadStatus, "GET /v1/node", r->status},
-                  quiet);
+      return fail(nodeagent::client::bad_status(found->endpoint, "/v1/node", *r), quiet);
     }
     auto parsed = nodeagent::client::parse_node_json(r->body);
     if (!parsed) return fail(parsed.error(), quiet);

@@ -265,7 +265,11 @@ def test_cli_prints_the_line_and_the_discovery_source(agent):
     assert result.returncode == 0 and len(lines) == 2
     assert [json.loads(l)["node"] for l in lines] == ["n1", "n1"]
     assert cli("--get", "/readyz", "--url", url_of(agent_addr)).returncode == 0
-    assert cli("--get", "/no-such-route", "--url", url_of(agent_addr)).returncode == 1
+    result = cli("--get", "/no-such-route", "--url", url_of(agent_addr))
+    assert result.returncode == 1
+    # The same error the library gives: the path as sent and the agent's one-line reason.
+    assert result.stderr.endswith(
+        "node-agent-client: bad status 404: GET /no-such-route: not found\n")
 
 
 def test_cli_watch_stops_on_sigint(agent):
