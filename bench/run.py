@@ -512,10 +512,10 @@ class Bench:
         time.sleep(a.idle_wait)
         idle = {s.name: s.memory_kib() for s in self.servers}
         log("idle RSS: " + ", ".join(f"{k}={v[0]} KiB" for k, v in idle.items()))
+        # Idle-only servers stop now, so they add no noise under load; their idle reading is final.
         idle_only = [s for s in self.servers if not any(t.server is s for t in targets)]
-        final = {}
+        final = {s.name: idle[s.name] for s in idle_only}
         for s in idle_only:
-            final[s.name] = s.memory_kib()  # stopped now, so they add no noise under load
             s.stop()
 
         # Warm-up (not recorded): lets Go's heap and any lazy init settle before measuring.
