@@ -41,6 +41,7 @@ std::unique_ptr<Agent> Agent::create(Config config) {
   if (c.threads != 0) options.threads = c.threads;
   options.limits.max_connections = c.max_connections;
   options.socket_mode = c.socket_mode;
+  options.node_name = c.node_name;
   agent->server_ = std::make_unique<http::Server>(
       std::move(options),
       [router](const http::Request& request) { return router->handle(request); });

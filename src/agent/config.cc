@@ -146,6 +146,13 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     if (max_connections == 0) fail("--max-connections", "must be at least 1");
     config.max_connections = max_connections;
     config.node_name = env_node_name && !env_node_name->empty() ? *env_node_name : hostname;
+    // It goes into every response's Node-Name header: no spaces or control characters.
+    for (char c : config.node_name) {
+      if (c <= ' ' || c > '~') {
+        fail(env_node_name && !env_node_name->empty() ? "NODE_NAME" : "hostname",
+             "contains a space or control character: not a valid node name");
+      }
+    }
     out.config = std::move(config);
   } catch (const FlagError& e) {
     out.exit_code = 2;

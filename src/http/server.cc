@@ -126,6 +126,17 @@ class Server::Impl {
   Impl(ServerOptions options, Handler handler) : options_(std::move(options)) {
     if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
     shared_.limits = options_.limits;
+    for (char c : options_.node_name) {
+      if (c <= ' ' || c > '~') {
+        throw std::invalid_argument("http::Server: node_name must be visible ASCII");
+      }
+    }
+    if (!options_.node_name.empty()) {
+      shared_.node_field = "Node-Name: " + options_.node_name + "\r\n";
+    }
+    shared_.sse_preamble = "retry: " + std::to_string(options_.sse_retry.count()) + "\n\n";
+    shared_.sse_heartbeat =
+        std::max<Clock::duration>(options_.sse_heartbeat, std::chrono::milliseconds(10));
     shared_.handler = std::move(handler);
     if (!shared_.handler) throw std::invalid_argument("http::Server: handler is empty");
     workers_.reserve(options_.threads);

@@ -55,6 +55,15 @@ struct ServerOptions {
   // Group of unix socket files (chown after bind, before accepting); -1 keeps the creator's.
   // Lets a root-started agent hand the socket to a client group before dropping privileges.
   int socket_group = -1;
+  // Sent as `Node-Name: <node_name>` on every response, the server's own 400/408/431 answers
+  // included, so that a client can tell which node answered. Empty: no such header. Must be
+  // visible ASCII (the constructor throws std::invalid_argument otherwise).
+  std::string node_name;
+  // Server-Sent Events: every stream starts with `retry: <sse_retry ms>` (how long a client
+  // waits before reconnecting), and a stream silent for sse_heartbeat gets a `: heartbeat`
+  // comment, so a client can tell a long sampling interval from a dead server.
+  std::chrono::milliseconds sse_retry = std::chrono::seconds(1);
+  std::chrono::milliseconds sse_heartbeat = std::chrono::seconds(2);
 };
 
 // Counters for /metrics; all monotonic except the *_open gauges. Relaxed atomics: each value is

@@ -48,7 +48,7 @@ bool has_ctl(std::string_view s) {
 bool allowed_field(std::string_view name, std::string_view value) {
   if (name.empty() || has_ctl(name) || has_ctl(value)) return false;
   return !iequals(name, "content-length") && !iequals(name, "transfer-encoding") &&
-         !iequals(name, "connection");
+         !iequals(name, "connection") && !iequals(name, "node-name");
 }
 
 class StreamSubscriber final : public Feed::Subscriber,
@@ -385,6 +385,7 @@ void Session::serialize_head(bool close, bool stream) {
   h += "Date: ";
   h += worker_.date();
   h += "\r\n";
+  h += shared_.node_field;
   if (close) {
     h += "Connection: close\r\n";
   } else if (version_ == 10 && !stream) {
@@ -453,8 +454,10 @@ void Session::start_stream(bool head) {
 
 void Session::write_stream(std::shared_ptr<const std::string> chunk, bool with_header) {
   chunk_in_flight_ = std::move(chunk);
-  std::array<asio::const_buffer, 2> buffers{
+  // The first write carries the response head and the `retry:` field before any event.
+  std::array<asio::const_buffer, 3> buffers{
       with_header ? asio::buffer(head_) : asio::const_buffer(),
+      with_header ? asio::buffer(shared_.sse_preamble) : asio::const_buffer(),
       chunk_in_flight_ ? asio::buffer(*chunk_in_flight_) : asio::const_buffer()};
   stream_writing_ = true;
   deadline_ = worker_.now() + shared_.limits.send_timeout;
@@ -463,10 +466,18 @@ void Session::write_stream(std::shared_ptr<const std::string> chunk, bool with_h
   });
 }
 
+void Session::write_heartbeat() {
+  // A comment line (ignored by every SSE parser) as a block of its own.
+  static const auto kHeartbeat = std::make_shared<const std::string>(": heartbeat\n\n");
+  write_stream(kHeartbeat, false);
+}
+
 void Session::on_stream_write(error_code ec) {
   stream_writing_ = false;
   chunk_in_flight_.reset();
-  deadline_ = Clock::time_point::max();
+  // Next heartbeat after this much silence; the sweep runs every tick, so start it one tick
+  // early to keep the silence at most sse_heartbeat.
+  deadline_ = worker_.now() + std::max(shared_.sse_heartbeat - worker_.tick(), worker_.tick());
   if (state_ != State::kStreaming) return;
   if (ec) {
     close();
@@ -575,7 +586,7 @@ void Session::on_tick(Clock::time_point now) {
         shared_.stats.send_timeouts.fetch_add(1, std::memory_order_relaxed);
         close();
       } else {
-        deadline_ = Clock::time_point::max();
+        write_heartbeat();  // silent for sse_heartbeat
       }
       break;
     case State::kLingering:

@@ -116,6 +116,28 @@ def test_watch_streams_server_sent_events(agent):
     assert all(s["node"] == "test-node" for s in samples)
 
 
+def test_every_answer_names_the_node(agent):
+    for path in ("/", "/v1/node", "/metrics", "/healthz", "/readyz", "/v1/agent", "/nope"):
+        status, headers, _ = get(agent, path)
+        assert headers.get("Node-Name") == "test-node", (path, status, headers)
+    answer = raw_request(agent, b"this is not http\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert b"\r\nNode-Name: test-node\r\n" in answer.partition(b"\r\n\r\n")[0], answer
+
+
+def test_watch_starts_with_retry_and_names_the_node(agent):
+    with socket.create_connection(agent, timeout=10 * SLOW) as sock:
+        sock.sendall(b"GET /v1/node/watch HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"\r\n\r\nretry: " not in data or not data.endswith(b"\n\n"):
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+    head, _, stream = data.partition(b"\r\n\r\n")
+    assert b"\r\nNode-Name: test-node" in head
+    assert re.match(rb"retry: \d+\n\n", stream), stream
+
+
 def test_metrics_pass_promtool(agent):
     status, headers, body = get(agent, "/metrics")
     assert status == 200
