@@ -33,7 +33,8 @@ std::unique_ptr<Agent> Agent::create(Config config) {
 
   // Filled in below once the sockets are bound and privileges dropped, before any request.
   auto agent_report = std::make_shared<std::string>();
-  RouteContext context{agent->feed_, agent_report, 3 * c.interval + std::chrono::seconds(1)};
+  RouteContext context{agent->feed_, agent_report, 3 * c.interval + std::chrono::seconds(1),
+                       agent->shutting_down_};
   auto router =
       std::make_shared<Router>(agent->board_, c.access, std::move(context), agent->counters_);
   http::ServerOptions options;
@@ -97,8 +98,15 @@ int Agent::run() {
 }
 
 void Agent::stop() {
+  shutting_down_->store(true);
   server_->stop();
   feed_->close();
+}
+
+void Agent::shutdown() {
+  shutting_down_->store(true);
+  // The streams end with the drain, like every other connection.
+  server_->stop_after(config_.shutdown_delay);
 }
 
 }  // namespace nodeagent::agent

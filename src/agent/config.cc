@@ -56,7 +56,7 @@ ParseOutcome parse_config(int argc, const char* const* argv,
   std::vector<std::string> listen{":80"};
   std::string procfs = "/proc", sysfs = "/sys", interval = "1s", log_level = "info";
   std::vector<std::string> allow;
-  std::string socket_mode = "0660", user = "65534";
+  std::string socket_mode = "0660", user = "65534", shutdown_delay = "0s";
   unsigned threads = 0, max_connections = 10000;
   bool allow_root = false;
 
@@ -99,6 +99,12 @@ ParseOutcome parse_config(int argc, const char* const* argv,
                  "Open connections beyond this are closed at once")
       ->capture_default_str()
       ->type_name("N");
+  app.add_option("--shutdown-delay", shutdown_delay,
+                 "After SIGTERM, keep accepting and answering this long while\n"
+                 "/readyz answers 503 (so load balancers stop sending), then drain;\n"
+                 "0s to 10m. A second SIGTERM/SIGINT skips the rest of it.")
+      ->capture_default_str()
+      ->type_name("DURATION");
   app.set_version_flag("--version", std::string(PROJECT_VERSION));
 
   ParseOutcome out;
@@ -143,6 +149,12 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     config.allow_root = allow_root;
     if (threads > 256) fail("--threads", std::to_string(threads) + " is more than 256");
     config.threads = threads;
+    auto delay = cli::parse_duration(shutdown_delay);
+    if (!delay || *delay > std::chrono::minutes(10)) {
+      fail("--shutdown-delay",
+           "\"" + shutdown_delay + "\" is not a duration from 0s to 10m (e.g. 5s)");
+    }
+    config.shutdown_delay = *delay;
     if (max_connections == 0) fail("--max-connections", "must be at least 1");
     config.max_connections = max_connections;
     config.node_name = env_node_name && !env_node_name->empty() ? *env_node_name : hostname;

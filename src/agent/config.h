@@ -26,7 +26,9 @@ struct Config {
   bool allow_root = false;                   // --allow-root: stay uid 0 when started as root
   unsigned threads = 0;                      // --threads event loops; 0 = one per core
   unsigned max_connections = 10000;          // --max-connections
-  std::string node_name;                     // NODE_NAME, else the hostname
+  // --shutdown-delay: after SIGTERM, keep serving this long (readyz 503) before draining.
+  std::chrono::milliseconds shutdown_delay{0};
+  std::string node_name;  // NODE_NAME, else the hostname
 };
 
 // What main() should do after parsing: run with the config, or print and exit.

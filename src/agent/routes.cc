@@ -120,6 +120,9 @@ http::Response respond(const http::Request& request, const std::shared_ptr<const
     case Route::kHealthz:
       return fixed(200, "ok\n");
     case Route::kReadyz:
+      if (context.shutting_down && context.shutting_down->load(std::memory_order_relaxed)) {
+        return fixed(503, "shutting down\n");
+      }
       if (fresh) return fixed(200, "ready\n");
       if (state && state->ok) return fixed(503, "sample is stale: the sampler is not keeping up\n");
       return unavailable(state);

@@ -48,6 +48,9 @@ struct RouteContext {
   std::shared_ptr<http::Feed> feed;                 // /v1/node/watch subscribers
   std::shared_ptr<const std::string> agent_report;  // /v1/agent body, fixed after start-up
   std::chrono::steady_clock::duration stale_after;  // /readyz fails when the sample is older
+  // Set once a shutdown began: /readyz fails so that endpoints drop the agent while it still
+  // answers everything else (--shutdown-delay). Null: never.
+  std::shared_ptr<const std::atomic<bool>> shutting_down = nullptr;
 };
 
 // `state` may be null before the first sample.

@@ -42,6 +42,12 @@ struct Shared {
   Handler handler;
   ServerStats stats;
   std::atomic<bool> stopping{false};
+  // stop_after(): still serving, but every response closes its connection.
+  std::atomic<bool> closing{false};
+
+  bool closing_connections() const {
+    return stopping.load(std::memory_order_relaxed) || closing.load(std::memory_order_relaxed);
+  }
 };
 
 class Session;

@@ -224,9 +224,29 @@ class Server::Impl {
     log_stopped();
   }
 
+  void stop_after(std::chrono::milliseconds delay) {
+    if (delay <= std::chrono::milliseconds::zero()) {
+      stop();
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    if (shared_.stopping.load() || shared_.closing.exchange(true)) return;
+    log::info("http server closing: still serving until the shutdown delay ends",
+              {{"delay_ms", static_cast<std::int64_t>(delay.count())}});
+    asio::post(accept_ioc_, [this, delay] {
+      delay_timer_.expires_after(delay);
+      delay_timer_.async_wait([this](error_code ec) {
+        if (!ec) stop();
+      });
+    });
+  }
+
+  bool closing() const { return shared_.closing_connections(); }
+
   void stop() {
     std::lock_guard lock(mutex_);
     if (shared_.stopping.exchange(true)) return;
+    asio::post(accept_ioc_, [this] { delay_timer_.cancel(); });
     if (listened_) {
       log::info("http server draining",
                 {{"connections", shared_.stats.connections_open.load()},
@@ -448,6 +468,7 @@ class Server::Impl {
   mutable detail::Shared shared_;
   std::vector<std::unique_ptr<detail::Worker>> workers_;
   asio::io_context accept_ioc_{1};
+  asio::steady_timer delay_timer_{accept_ioc_};       // stop_after()
   std::vector<std::unique_ptr<Listener>> listeners_;  // acceptors live on accept_ioc_
   mutable std::mutex mutex_;
   bool listened_ = false;
@@ -465,6 +486,8 @@ void Server::run() { impl_->run(); }
 void Server::start() { impl_->start(); }
 void Server::join() { impl_->join(); }
 void Server::stop() { impl_->stop(); }
+void Server::stop_after(std::chrono::milliseconds delay) { impl_->stop_after(delay); }
+bool Server::closing() const { return impl_->closing(); }
 bool Server::stopping() const { return impl_->stopping(); }
 const ServerStats& Server::stats() const { return impl_->stats(); }
 

@@ -119,6 +119,16 @@ class Server {
   void stop();
   bool stopping() const;
 
+  // Graceful with a grace period first, for the window in which load balancers still send new
+  // connections after a shutdown began (Kubernetes removes endpoints while the pod already got
+  // SIGTERM): keeps accepting and answering for `delay`, every response meanwhile with
+  // `Connection: close` so that clients reconnect elsewhere, then does what stop() does.
+  // stop() during the delay skips the rest of it. A delay <= 0 is stop(). Idempotent; same
+  // thread rules as stop().
+  void stop_after(std::chrono::milliseconds delay);
+  // True from stop_after() or stop() on.
+  bool closing() const;
+
   const ServerStats& stats() const;
 
  private:

@@ -290,8 +290,8 @@ void Session::handle_request() {
     response_ = Response::static_text(500, "internal server error\n");
   }
   // A body we did not read (non-GET methods) makes the connection unusable for another request.
-  const bool close = !request.keep_alive || request.has_body || draining_ ||
-                     shared_.stopping.load(std::memory_order_relaxed);
+  const bool close =
+      !request.keep_alive || request.has_body || draining_ || shared_.closing_connections();
   if (response_.deferred) {
     defer(head, close);
   } else {
@@ -345,7 +345,7 @@ void Session::on_deferred(Response response, bool head, bool close) {
   error_code ec;
   socket_.cancel(ec);  // the ownership wait; its handler sees operation_aborted
   response_ = std::move(response);
-  respond(head, close || draining_ || shared_.stopping.load(std::memory_order_relaxed));
+  respond(head, close || draining_ || shared_.closing_connections());
 }
 
 void Session::send_error(unsigned status, std::string_view body, bool head) {

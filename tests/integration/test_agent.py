@@ -329,3 +329,30 @@ def test_sigterm_exits_0_and_closes_streams(start):
                 break
             rest += chunk
     assert any("msg=stopped" in line for line in agent.lines)
+
+
+def test_shutdown_delay_keeps_answering_while_not_ready(start):
+    agent, addr = start_agent(start, "--interval", "200ms", "--shutdown-delay", "1s")
+    wait_ready(addr)
+    agent.signal(signal.SIGTERM)
+    agent.wait_for_line(r"msg=\"?http server closing")
+    # Within the delay: new connections are still accepted and answered; only /readyz fails.
+    status, headers, body = get(addr, "/readyz")
+    assert (status, body) == (503, b"shutting down\n"), (status, body)
+    assert headers.get("Connection") == "close"
+    assert get(addr, "/")[0] == 200
+    assert get(addr, "/healthz")[0] == 200
+    assert agent.proc.poll() is None
+    assert agent.wait(timeout=5) == 0  # 1 s delay plus the drain
+    assert any("msg=stopped" in line for line in agent.lines)
+
+
+def test_second_sigterm_skips_the_shutdown_delay(start):
+    agent, addr = start_agent(start, "--interval", "200ms", "--shutdown-delay", "10m")
+    wait_ready(addr)
+    agent.signal(signal.SIGTERM)
+    agent.wait_for_line(r"msg=\"?http server closing")
+    assert get(addr, "/readyz")[0] == 503
+    agent.signal(signal.SIGTERM)
+    assert agent.wait(timeout=5) == 0
+    assert any("skipping the rest of the shutdown delay" in line for line in agent.lines)

@@ -138,6 +138,20 @@ TEST_F(RoutesTest, ReadinessFailsWhenTheSampleIsStale) {
   EXPECT_NE(stale.body.find("stale"), std::string_view::npos);
 }
 
+TEST_F(RoutesTest, ReadinessFailsOnceShutdownBeganWhileEverythingElseServes) {
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  context_.shutting_down = flag;
+  auto state = sample(true, now_);
+  EXPECT_EQ(call(get("/readyz"), state).status, 200u);
+  flag->store(true);
+  http::Response r = call(get("/readyz"), state);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(r.body, "shutting down\n");
+  for (auto target : {"/", "/v1/node", "/metrics", "/healthz"}) {
+    EXPECT_EQ(call(get(target), state).status, 200u) << target;
+  }
+}
+
 TEST_F(RoutesTest, WatchStreamsTheFeed) {
   http::Response r = call(get("/v1/node/watch"), sample(true, now_));
   EXPECT_EQ(r.stream, context_.feed);
