@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <unistd.h>
+
 #include "agent/privileges.h"
 #include "agent/self_metrics.h"
 #include "agent/self_report.h"
@@ -43,6 +45,12 @@ std::unique_ptr<Agent> Agent::create(Config config) {
   options.limits.max_connections = c.max_connections;
   options.socket_mode = c.socket_mode;
   options.node_name = c.node_name;
+  if (::geteuid() == 0 && !c.allow_root) {
+    // The socket belongs to the user the agent becomes, so it can still remove it at shutdown.
+    options.socket_owner = static_cast<std::int64_t>(c.user);
+    options.socket_group = static_cast<std::int64_t>(c.user);
+  }
+  if (c.socket_group) options.socket_group = static_cast<std::int64_t>(*c.socket_group);
   agent->server_ = std::make_unique<http::Server>(
       std::move(options),
       [router](const http::Request& request) { return router->handle(request); });

@@ -22,6 +22,7 @@ struct Config {
   log::Level log_level = log::Level::kInfo;  // --log-level
   AccessList access;                         // --allow-cidr (repeatable); empty allows everyone
   unsigned socket_mode = 0660;               // --socket-mode for unix sockets (octal)
+  std::optional<unsigned> socket_group;      // --socket-group (name or gid) of unix sockets
   unsigned user = 65534;                     // --user: uid (and gid) to switch to when root
   bool allow_root = false;                   // --allow-root: stay uid 0 when started as root
   unsigned threads = 0;                      // --threads event loops; 0 = one per core

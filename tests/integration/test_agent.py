@@ -1,11 +1,13 @@
 """The real node-agent binary on loopback: formats, routes, errors, signals."""
 import json
+import os
 import pathlib
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import jsonschema
@@ -356,3 +358,34 @@ def test_second_sigterm_skips_the_shutdown_delay(start):
     agent.signal(signal.SIGTERM)
     assert agent.wait(timeout=5) == 0
     assert any("skipping the rest of the shutdown delay" in line for line in agent.lines)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to start as root")
+def test_root_started_agent_gives_its_socket_to_the_run_user(start):
+    import grp
+    run_dir = pathlib.Path(tempfile.mkdtemp(prefix="na-sock-"))
+    try:
+        os.chmod(run_dir, 0o755)
+        os.chown(run_dir, 65534, 65534)  # the run user must be able to remove its socket
+        sock = run_dir / "agent.sock"
+        group = grp.getgrgid(0).gr_name
+        agent = start([binary("node-agent"), "--listen-address", f"unix://{sock}",
+                       "--user", "65534", "--socket-group", group], env={"NODE_NAME": "n1"})
+        assert agent.listening() == str(sock)
+        st = sock.lstat()
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 0, 0o660)
+        wait_ready(str(sock))
+        agent.signal(signal.SIGTERM)
+        assert agent.wait() == 0
+        assert not sock.exists(), "the run user could not remove its own socket"
+        assert not any("cannot remove" in line for line in agent.lines)
+        assert sorted(p.name for p in run_dir.iterdir()) == []
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_socket_group_must_exist():
+    result = subprocess.run([binary("node-agent"), "--socket-group", "no-such-group-here"],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    assert "--socket-group" in result.stderr and "no-such-group-here" in result.stderr

@@ -570,3 +570,30 @@ TEST(Server, StopBeforeRunReturns) {
 
 }  // namespace
 }  // namespace nodeagent::http::test
+
+namespace nodeagent::http::test {
+namespace {
+
+TEST(Server, TwoServersShareAPortAndTheSecondTakesOverWhenTheFirstStops) {
+  // SO_REUSEPORT: an old and a new agent on one host port during a surge rollout.
+  auto named = [](std::string name) {
+    return [name](const Request&) { return Response::text(200, name); };
+  };
+  auto first = std::make_unique<RunningServer>(tcp_options(), named("first"));
+  auto options = tcp_options();
+  options.listen[0].port = first->port();
+  RunningServer second(options, named("second"));
+  EXPECT_EQ(second.port(), first->port());
+  first->shutdown();
+  for (int i = 0; i < 50; ++i) {
+    auto c = second.client();
+    ASSERT_TRUE(c.connected()) << i;
+    ASSERT_TRUE(c.send(get("/")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->body(), "second") << i;
+  }
+}
+
+}  // namespace
+}  // namespace nodeagent::http::test
