@@ -123,7 +123,6 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   int accept_index = -1;
   int user_agent_index = -1;
   int host_index = -1;
-  bool duplicate_host = false;  // RFC 9112 section 3.2: answered with 400
 
  private:
   Span store(std::string_view s);

@@ -8,6 +8,7 @@
 
 #include "http/header_value.h"
 #include "http/internal.h"
+#include "http/request_checks.h"
 #include "log/log.h"
 
 namespace nodeagent::http::detail {
@@ -109,13 +110,7 @@ void RequestParser::on_field_impl(bhttp::field name, BeastView name_string, Beas
   int index = static_cast<int>(fields_.size());
   if (name == bhttp::field::accept && accept_index < 0) accept_index = index;
   if (name == bhttp::field::user_agent && user_agent_index < 0) user_agent_index = index;
-  if (name == bhttp::field::host) {
-    if (host_index < 0) {
-      host_index = index;
-    } else {
-      duplicate_host = true;
-    }
-  }
+  if (name == bhttp::field::host && host_index < 0) host_index = index;
   FieldRef ref;
   ref.name = store(name_string);
   ref.value = store(value);
@@ -261,19 +256,14 @@ void Session::handle_request() {
   request.headers = fields_;
   version_ = request.version;
 
-  if ((request.version >= 11 && p.host_index < 0) || p.duplicate_host) {
-    // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or any request with more than
-    // one, must be answered with 400.
-    shared_.stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    send_error(400, p.duplicate_host ? "more than one Host header\n" : "missing Host header\n",
-               request.method == bhttp::verb::head);
-    return;
-  }
   const bool head = request.method == bhttp::verb::head;
-  if (request.has_body && (head || request.method == bhttp::verb::get)) {
-    // Read-only server: a body on GET/HEAD is a confused or hostile client.
-    shared_.stats.body_rejected.fetch_add(1, std::memory_order_relaxed);
-    send_error(400, "request body not allowed\n", head);
+  if (auto rejection = check_request(request)) {
+    auto& counter = rejection->reason == Rejection::Reason::kBody ? shared_.stats.body_rejected
+                                                                  : shared_.stats.bad_requests;
+    counter.fetch_add(1, std::memory_order_relaxed);
+    log::debug("request refused",
+               {{"remote", remote_.to_string()}, {"reason", std::string(rejection->body)}});
+    send_error(rejection->status, rejection->body, head);
     return;
   }
 
