@@ -153,14 +153,20 @@ http::Response respond(const http::Request& request, const std::shared_ptr<const
 
 http::Response Router::handle(const http::Request& request) const {
   Route route = route_of(request.target);
+  const auto now = std::chrono::steady_clock::now();
   if (request.remote.ip && !access_.allows(*request.remote.ip)) {
-    log::warn("client refused",
-              {{"client", request.remote.to_string()}, {"path", std::string(route_path(route))}});
+    if (auto refused = refusals_.count(now)) {
+      // The client named is the latest; `refused` counts every refusal since the last line.
+      log::warn("client refused", {{"client", request.remote.to_string()},
+                                   {"path", std::string(route_path(route))},
+                                   {"refused", refused}});
+    }
     counters_.count(route, 403);
-    return fixed(403, "forbidden: client address not in --allow-cidr\n");
+    http::Response r = fixed(403, "forbidden: client address not in --allow-cidr\n");
+    r.close = true;  // its pipelined requests are not read
+    return r;
   }
-  http::Response response =
-      respond(request, board_.current(), context_, std::chrono::steady_clock::now());
+  http::Response response = respond(request, board_.current(), context_, now);
   counters_.count(route, response.status);
   return response;
 }

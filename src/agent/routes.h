@@ -13,6 +13,7 @@
 #include "agent/access.h"
 #include "agent/published.h"
 #include "http/feed.h"
+#include "http/log_limiter.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -71,6 +72,8 @@ class Router {
   const AccessList& access_;
   RouteContext context_;
   RequestCounters& counters_;
+  // A refused client can send requests as fast as it likes: one warn line per 10 s at most.
+  mutable http::LogLimiter refusals_{std::chrono::seconds(10)};
 };
 
 }  // namespace nodeagent::agent

@@ -30,6 +30,9 @@ struct Response {
   // Transfer-Encoding and Connection, are dropped: the server owns framing. So is Node-Name:
   // the server adds it from ServerOptions::node_name.
   std::vector<std::pair<std::string_view, std::string>> headers;
+  // Close the connection after this response (Connection: close), e.g. for a refused client
+  // whose pipelined requests should not be read at all.
+  bool close = false;
   // Non-null: answer with Server-Sent Events from this feed (status, headers kept; body ignored).
   std::shared_ptr<Feed> stream;
 

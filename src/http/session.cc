@@ -280,8 +280,8 @@ void Session::handle_request() {
     response_ = Response::static_text(500, "internal server error\n");
   }
   // A body we did not read (non-GET methods) makes the connection unusable for another request.
-  const bool close =
-      !request.keep_alive || request.has_body || draining_ || shared_.closing_connections();
+  const bool close = !request.keep_alive || request.has_body || response_.close || draining_ ||
+                     shared_.closing_connections();
   if (response_.deferred) {
     defer(head, close);
   } else {
@@ -335,7 +335,7 @@ void Session::on_deferred(Response response, bool head, bool close) {
   error_code ec;
   socket_.cancel(ec);  // the ownership wait; its handler sees operation_aborted
   response_ = std::move(response);
-  respond(head, close || draining_ || shared_.closing_connections());
+  respond(head, close || response_.close || draining_ || shared_.closing_connections());
 }
 
 void Session::send_error(unsigned status, std::string_view body, bool head) {

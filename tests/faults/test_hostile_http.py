@@ -21,10 +21,7 @@ def start_agent(start, *args):
     agent = start([binary("node-agent"), "--listen-address", "127.0.0.1:0", "--interval", "200ms",
                    *args], env={"NODE_NAME": NODE})
     addr = agent.listening()
-    deadline = time.monotonic() + 10 * SLOW
-    while get(addr, "/readyz")[0] != 200:
-        assert time.monotonic() < deadline, "agent never became ready"
-        time.sleep(0.05)
+    agent.wait_for_line(r"first sample ready")
     return agent, addr
 
 
@@ -67,3 +64,29 @@ def test_unknown_transfer_encoding_is_refused_and_the_body_never_served(start, c
     # /smuggled would have been a 404 counted on route "other".
     _, _, metrics = get(addr, "/metrics")
     assert b'route="other",code="404"' not in metrics, metrics
+
+
+def test_a_refused_pipelining_client_is_closed_and_barely_logged(start):
+    agent, addr = start_agent(start, "--allow-cidr", "10.0.0.0/8")
+    burst = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 1000
+    connections = closed = 0
+    deadline = time.monotonic() + 3  # a bounded flood: at most 3 s, at most 2,000 connections
+    while time.monotonic() < deadline and connections < 2000:
+        with socket.create_connection(addr, timeout=5 * SLOW) as sock:
+            connections += 1
+            try:
+                sock.sendall(burst)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # closed after the first 403 while we were still sending: fine
+            answer = b""
+            try:
+                while chunk := sock.recv(65536):
+                    answer += chunk
+                closed += 1
+            except ConnectionResetError:
+                closed += 1
+            assert answer.count(b"HTTP/1.1 403") <= 1, answer[:300]
+    assert closed == connections
+    lines = [l for l in agent.lines if "client refused" in l]
+    assert 1 <= len(lines) <= 2, lines  # one line per 10 s, each with a count
+    assert re.search(r"refused=\d+", lines[0])

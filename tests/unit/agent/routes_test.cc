@@ -202,11 +202,14 @@ TEST(RouterTest, RefusesClientsOutsideTheAllowListAndCountsEveryAnswer) {
   EXPECT_EQ(router.handle(inside).status, 200u);
   http::Request outside = get("/");
   outside.remote.ip = boost::asio::ip::make_address("192.168.0.1");
-  EXPECT_EQ(router.handle(outside).status, 403u);
+  http::Response refused = router.handle(outside);
+  EXPECT_EQ(refused.status, 403u);
+  EXPECT_TRUE(refused.close) << "a refused client's pipelined requests are not read";
+  EXPECT_FALSE(router.handle(inside).close);
   http::Request unix_client = get("/nope");  // unix sockets: no IP, not filtered
   EXPECT_EQ(router.handle(unix_client).status, 404u);
 
-  EXPECT_EQ(counters.get(Route::kRoot, 200), 1u);
+  EXPECT_EQ(counters.get(Route::kRoot, 200), 2u);
   EXPECT_EQ(counters.get(Route::kRoot, 403), 1u);
   EXPECT_EQ(counters.get(Route::kOther, 404), 1u);
   EXPECT_EQ(counters.get(Route::kMetrics, 200), 0u);
