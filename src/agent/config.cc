@@ -8,9 +8,12 @@
 #include <stdexcept>
 
 #include "cli/duration.h"
+#include "cli/flags.h"
 
 namespace nodeagent::agent {
 namespace {
+
+constexpr std::string_view kProgram = "node-agent";
 
 constexpr std::string_view kDescription =
     "node-agent serves this node's information (uptime, load, threads, CPU, memory, pressure,\n"
@@ -62,8 +65,8 @@ unsigned group_id(const std::string& name) {
 
 ParseOutcome parse_config(int argc, const char* const* argv,
                           std::optional<std::string> env_node_name, std::string hostname) {
-  CLI::App app{std::string(kDescription), "node-agent"};
-  app.get_formatter()->column_width(34);
+  CLI::App app{std::string(kDescription)};
+  cli::apply_house_style(app, kProgram);
 
   std::vector<std::string> listen{":80"};
   std::string procfs = "/proc", sysfs = "/sys", interval = "1s", log_level = "info";
@@ -122,20 +125,12 @@ ParseOutcome parse_config(int argc, const char* const* argv,
                  "0s to 10m. A second SIGTERM/SIGINT skips the rest of it.")
       ->capture_default_str()
       ->type_name("DURATION");
-  app.set_version_flag("--version", std::string(PROJECT_VERSION));
+  app.set_version_flag("--version", std::string(kProgram) + " " + PROJECT_VERSION);
 
   ParseOutcome out;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out.message = app.help();
-    return out;
-  } catch (const CLI::CallForVersion&) {
-    out.message = "node-agent " + std::string(PROJECT_VERSION) + "\n";
-    return out;
-  } catch (const CLI::ParseError& e) {
-    out.exit_code = 2;
-    out.message = "node-agent: " + std::string(e.what()) + "\nRun 'node-agent --help' for usage.\n";
+  if (auto done = cli::parse_flags(app, argc, argv)) {
+    out.exit_code = done->exit_code;
+    out.message = std::move(done->text);
     return out;
   }
 
@@ -191,8 +186,8 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     }
     out.config = std::move(config);
   } catch (const FlagError& e) {
-    out.exit_code = 2;
-    out.message = "node-agent: " + std::string(e.what()) + "\nRun 'node-agent --help' for usage.\n";
+    out.exit_code = cli::kUsageExit;
+    out.message = cli::usage_error(kProgram, e.what());
   }
   return out;
 }

@@ -130,5 +130,28 @@ TEST(Config, HelpAndVersionExitZero) {
   EXPECT_NE(version.message.find("node-agent "), std::string::npos);
 }
 
+TEST(Config, HelpNamesTheProgramAndHasNoParserArtefacts) {
+  std::vector<const char*> args{"./build/bin/node-agent", "--help"};
+  ParseOutcome help = parse_config(static_cast<int>(args.size()), args.data(), {}, "h");
+  EXPECT_EQ(help.message.rfind("node-agent serves", 0), 0u) << help.message;
+  EXPECT_NE(help.message.find("Usage: node-agent [OPTIONS]"), std::string::npos) << help.message;
+  EXPECT_NE(help.message.find("--interval DURATION=1s"), std::string::npos) << help.message;
+  for (const char* artefact : {"Excludes", "INT in", "./build", "Needs:", "Env:"}) {
+    EXPECT_EQ(help.message.find(artefact), std::string::npos) << artefact;
+  }
+}
+
+TEST(Config, FlagErrorsAreOneStyle) {
+  for (std::vector<const char*> args :
+       {std::vector<const char*>{"--threads", "x"}, std::vector<const char*>{"--threads", "1000"},
+        std::vector<const char*>{"--bogus"}}) {
+    ParseOutcome out = parse(args);
+    EXPECT_EQ(out.exit_code, 2);
+    EXPECT_EQ(out.message.rfind("node-agent: ", 0), 0u) << out.message;
+    EXPECT_NE(out.message.find(args[0]), std::string::npos) << out.message;
+    EXPECT_TRUE(out.message.ends_with("\nRun 'node-agent --help' for usage.\n")) << out.message;
+  }
+}
+
 }  // namespace
 }  // namespace nodeagent::agent
