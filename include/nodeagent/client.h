@@ -64,8 +64,9 @@ class Client {
   Result<HttpResponse> get(std::string_view path, std::string_view accept = "*/*");
 
   // GET <prefix>/ as text/plain: the agent's one-line summary without the trailing newline.
-  // Non-2xx -> kBadStatus; empty or multi-line body -> kUnparsableBody.
-  Result<std::string> text();
+  // Non-2xx -> kBadStatus; empty or multi-line body -> kUnparsableBody. `stop` (may be
+  // triggered from any thread) ends the call at once with kCancelled.
+  Result<std::string> text(std::stop_token stop = {});
 
   // GET <prefix>/v1/node, parsed. Non-2xx -> kBadStatus; invalid JSON -> kUnparsableBody.
   Result<NodeSnapshot> node();
