@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   client::ClientOptions options;
   options.timeout = config.agent_timeout;
   options.user_agent = "kiada/0.9";
+  options.expected_node = config.expected_node;
+  options.retry.enabled = config.retry;
+  if (config.expected_node.empty()) log::warn("locality check off: any node's agent is accepted");
   kiada::NodeInfoFetcher fetcher(discovery, options);
   auto feed = std::make_shared<http::Feed>();
   kiada::StreamRelay relay(discovery, options, feed);

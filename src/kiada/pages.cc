@@ -6,13 +6,13 @@
 #include <optional>
 
 #include "http/header_value.h"
-#include "kiada/printable.h"
+#include "nodeagent/printable.h"
 
 namespace nodeagent::kiada {
 
 std::string node_info_text(const client::Result<std::string>& node_info) {
-  if (node_info) return printable(*node_info);
-  return "ERROR: " + printable(node_info.error().message());
+  if (node_info) return client::printable(*node_info);
+  return "ERROR: " + client::printable(node_info.error().message());
 }
 
 std::string render_text(const PageInput& in) {

@@ -3,7 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
-#include "kiada/printable.h"
+#include "nodeagent/printable.h"
 #include "log/log.h"
 
 namespace nodeagent::kiada {
@@ -48,7 +48,7 @@ std::string StreamRelay::node_chunk(std::string_view json, std::string_view even
 
 std::string StreamRelay::error_chunk(std::string_view message) {
   return "event: agent-error\ndata: {\"error\":" +
-         boost::json::serialize(boost::json::string(printable(message))) + "}\n\n";
+         boost::json::serialize(boost::json::string(client::printable(message))) + "}\n\n";
 }
 
 void StreamRelay::publish(std::string chunk) {
@@ -141,7 +141,7 @@ void StreamRelay::run(std::stop_token stop) {
                       : r   ? "stream ended"
                             : r.error().message();
     publish(error_chunk(why));
-    if (why != last_error) log::warn("node agent stream failed", {{"error", printable(why)}});
+    if (why != last_error) log::warn("node agent stream failed", {{"error", client::printable(why)}});
     last_error = why;
     if (got_event) backoff = options_.min_backoff;
     std::unique_lock lock(sleep_mutex);

@@ -15,9 +15,10 @@
   const MIN_SPAN = 20;
   const STALE_MS = 6000;   // Kiada heartbeats every 2 s on a healthy stream
 
-  // Control characters (C0, DEL, C1) become "?", like the server's printable().
+  // Control characters (C0, DEL, C1) become \u00XX, like the server's client::printable().
   function printable(s) {
-    return String(s).replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+    return String(s).replace(/[\u0000-\u001f\u007f-\u009f]/g,
+      (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
   }
 
   function finiteOrNull(v, min, max) {

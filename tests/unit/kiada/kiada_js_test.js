@@ -49,8 +49,9 @@ for (const doc of [null, 42, "n1", [], {}, { node: 7 }, { node: "" }]) {
 }
 
 // A node name cannot carry control characters into the page.
-assert.strictEqual(validSample({ node: "n1\u001b[2J\r\u0085" }).node, "n1?[2J??");
-assert.strictEqual(printable("a\u0000b\u007f"), "a?b?");
+assert.strictEqual(validSample({ node: "n1\u001b[2J\r\u0085" }).node,
+                   "n1\\u001b[2J\\u000d\\u0085");
+assert.strictEqual(printable("a\u0000b\u007f"), "a\\u0000b\\u007f");
 assert.strictEqual(formatUptime(null), "\u2013");
 assert.strictEqual(formatUptime(3725.5), "1h 2m 5s");
 console.log("kiada.js: all checks passed");

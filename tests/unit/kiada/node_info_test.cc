@@ -104,7 +104,7 @@ TEST(NodeInfoFetcher, ControlCharactersInTheLineNeverReachThePage) {
   NodeInfoFetcher fetcher(client::discover(agent.url()), options());
   std::string text = shown(fetcher.line());
   EXPECT_EQ(text.find_first_of(std::string("\r\n\x1b\x07") + '\0'), std::string::npos) << text;
-  EXPECT_EQ(text, "n1 uptime: 1s?Node info: forged?[2J?? end");
+  EXPECT_EQ(text, "n1 uptime: 1s\\u000dNode info: forged\\u001b[2J\\u0007\\u0000 end");
 }
 
 TEST(NodeInfoFetcher, StopAnswersPendingViewsAndCancelsTheCallToAHungAgent) {

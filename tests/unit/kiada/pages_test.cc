@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "kiada/assets.h"
-#include "kiada/printable.h"
 
 namespace nodeagent::kiada {
 namespace {
@@ -112,18 +111,13 @@ TEST(RenderText, AgentControlCharactersCannotForgeALine) {
   PageInput in = sample();
   in.node_info = std::string("n1 up\r\nNode info: forged\x1b]0;t\x07") + '\0';
   std::string page = render_text(in);
-  EXPECT_NE(page.find("\nNode info: n1 up??Node info: forged?]0;t??\n"), std::string::npos)
+  EXPECT_NE(page.find("\nNode info: n1 up\\u000d\\u000aNode info: forged\\u001b]0;t\\u0007\\u0000\n"), std::string::npos)
       << page;
   EXPECT_EQ(page.find_first_of(std::string("\r\x1b\x07") + '\0'), std::string::npos);
-  // The same goes for error texts, which may quote the agent.
+  // The same goes for error texts, which may quote the agent (client::printable()).
   in.node_info = client::Error{client::ErrorCode::kBadStatus, "GET /: a\rb\x1b", 503};
-  EXPECT_NE(render_text(in).find("\nNode info: ERROR: bad status 503: GET /: a?b?\n"),
+  EXPECT_NE(render_text(in).find("\nNode info: ERROR: bad status 503: GET /: a\\u000db\\u001b\n"),
             std::string::npos);
-}
-
-TEST(Printable, ReplacesC0DelAndC1AndKeepsUtf8) {
-  EXPECT_EQ(printable("plain \u00e9\u20ac\u65e5"), "plain \u00e9\u20ac\u65e5");
-  EXPECT_EQ(printable(std::string("a\tb\x7f\xc2\x9b[31m") + '\0'), "a?b??[31m?");
 }
 
 }  // namespace

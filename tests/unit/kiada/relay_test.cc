@@ -181,7 +181,7 @@ TEST(StreamRelay, AnOversizedEventIsRefused) {
 
 TEST(StreamRelay, ErrorTextsArePrintable) {
   EXPECT_EQ(StreamRelay::error_chunk(std::string("a\x1b[2Jb") + '\0'),
-            "event: agent-error\ndata: {\"error\":\"a?[2Jb?\"}\n\n");
+            "event: agent-error\ndata: {\"error\":\"a\\\\u001b[2Jb\\\\u0000\"}\n\n");
 }
 
 TEST(StreamRelay, NoAgentConfiguredIsPublishedOnce) {
