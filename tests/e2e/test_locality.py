@@ -245,7 +245,7 @@ def test_rolling_restart_under_load(dep, cluster):
     replies: list[Reply] = []
     stop = threading.Event()
     loader = threading.Thread(target=http_loop, args=(
-        kiada.node.ns, kiada.ip, dep.mode.kiada_port(), KIADA_PATH, stop, 8000, 90.0, replies))
+        kiada.node.ns, kiada.ip, dep.mode.kiada_port(), KIADA_PATH, stop, 20000, 90.0, replies))
     loader.start()
     try:
         _wait_for(lambda: len(replies) >= 50, 20, "load before the rollout")
