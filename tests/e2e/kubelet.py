@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import scheduler
@@ -41,9 +42,20 @@ def probe_for(w: Workload, extra_timeout: float = 0.0):
             if pid is None:
                 return False
             argv = [str(binary_for({"name": command[0], "command": command}))] + command[1:]
+            # The runtime execs the command with the container's environment and user.
+            try:
+                raw = Path(f"/proc/{pid}/environ").read_bytes()
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                return False
+            env = dict(kv.split("=", 1) for kv in raw.decode(errors="replace").split("\0")
+                       if "=" in kv)
+            uid = next(line.split()[2] for line in status.splitlines() if line.startswith("Uid:"))
+            gid = next(line.split()[2] for line in status.splitlines() if line.startswith("Gid:"))
             try:
                 r = subprocess.run(["nsenter", "-t", str(pid), "-m", "-n", "-p", "-i", "-u",
-                                    "--", *argv], capture_output=True, timeout=timeout + 2)
+                                    f"--setuid={uid}", f"--setgid={gid}", "--", *argv],
+                                   capture_output=True, timeout=timeout + 2, env=env)
             except subprocess.TimeoutExpired:
                 return False
             return r.returncode == 0
