@@ -697,3 +697,60 @@ def test_sigterm_with_a_hung_agent_answers_pages_and_exits_within_the_drain(star
     for path, (status, _, body) in results:
         assert status == 200, path
         assert "Node info: ERROR: cancelled: Kiada is shutting down" in body, body
+
+
+def test_browser_marks_data_stale_while_the_agent_is_down_and_recovers(start):
+    agent_proc, agent_addr = start_agent(start)
+    _, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": url_of(agent_addr)})
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kiada-chromium-") as profile:
+        browser = Chromium(profile)
+        try:
+            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = browser.send("Target.attachToTarget",
+                                   {"targetId": target, "flatten": True})["sessionId"]
+            browser.send("Emulation.setDeviceMetricsOverride",
+                         {"width": 900, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+                         session)
+            browser.send("Page.navigate", {"url": f"{url_of(addr)}/html"}, session)
+
+            def evaluate(expr):
+                r = browser.send("Runtime.evaluate", {"expression": expr, "returnByValue": True},
+                                 session)
+                return r["result"].get("value")
+
+            view = """(() => { const s = document.getElementById('live-state');
+                const c = document.getElementById('node-info');
+                return s ? {badge: s.textContent, badgeClass: s.className, card: c.textContent,
+                            cardClass: c.className, stale: document.body.dataset.stale,
+                            chartStale: document.getElementById('chart').classList.contains('stale')}
+                         : null; })()"""
+
+            def shot(name):
+                png = base64.b64decode(
+                    browser.send("Page.captureScreenshot", {"format": "png"}, session)["data"])
+                assert png.startswith(b"\x89PNG")
+                (OUTPUT / name).write_bytes(png)
+
+            live = wait_for(lambda: (v := evaluate(view)) and v["badge"] == "live from n1" and v,
+                            "the page to go live", timeout=30)
+            assert live["stale"] == "false" and live["cardClass"] == "ok"
+
+            agent_proc.stop()
+            down = wait_for(lambda: (v := evaluate(view)) and v["stale"] == "true" and
+                            v["cardClass"] == "error" and v, "the page to mark its data stale")
+            assert down["chartStale"] and "error" in down["badgeClass"]
+            assert down["card"].startswith("Node info: ERROR: "), down
+            shot("kiada-stale.png")
+
+            # The same address again: the relay reconnects and the page recovers by itself.
+            start_agent(start, listen=f"127.0.0.1:{agent_addr[1]}")
+            back = wait_for(lambda: (v := evaluate(view)) and v["stale"] == "false" and
+                            v["cardClass"] == "ok" and v, "the page to recover", timeout=30)
+            # Card and badge agree: live badge, the agent's line in the card, nothing stale.
+            assert back["badge"] == "live from n1" and "live" in back["badgeClass"]
+            assert back["card"].startswith("Node info: n1 uptime: "), back
+            assert not back["chartStale"]
+            shot("kiada-recovered.png")
+        finally:
+            browser.close()
