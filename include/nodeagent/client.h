@@ -120,8 +120,9 @@ class Client {
 
   // GET <prefix>/ as text/plain: the agent's one-line summary without the trailing newline, as
   // sent (print it through printable()). Non-2xx -> kBadStatus; empty or multi-line body ->
-  // kUnparsableBody; another node -> kWrongNode.
-  Result<std::string> text();
+  // kUnparsableBody; another node -> kWrongNode. `stop` (may be triggered from any thread) ends
+  // the call at once with kCancelled.
+  Result<std::string> text(std::stop_token stop = {});
 
   // GET <prefix>/v1/node, parsed. Non-2xx -> kBadStatus; invalid JSON -> kUnparsableBody;
   // another node (header or the document's "node") -> kWrongNode.

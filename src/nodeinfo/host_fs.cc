@@ -13,13 +13,31 @@
 #include <cstring>
 #include <utility>
 
+#include "nodeinfo/open_beneath.h"
+
 namespace nodeagent::nodeinfo {
 namespace {
 
-// No /proc or /sys file we read comes close; the cap stops a misconfigured root (a FIFO, a
-// huge regular file) from growing the buffer without bound.
-constexpr std::size_t kMaxFileSize = 16 * 1024 * 1024;
+constexpr std::size_t kMaxFileSize = kMaxHostFileSize;
 constexpr std::size_t kInitialBuffer = 4096;
+
+// Categories are never deleted through the base (its destructor is protected and non-virtual).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class HostFsCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "nodeagent.nodeinfo.host_fs"; }
+  std::string message(int ev) const override {
+    switch (static_cast<HostFsError>(ev)) {
+      case HostFsError::kNotRegularFile:
+        return "not a regular file (FIFOs, devices and sockets are refused: they can block)";
+      case HostFsError::kOutsideRoot:
+        return "resolves outside the root (a symlink leads out of it)";
+    }
+    return "unknown host_fs error";
+  }
+};
+#pragma GCC diagnostic pop
 
 boost::system::error_code errno_code(int err) { return {err, boost::system::system_category()}; }
 
@@ -40,12 +58,40 @@ bool to_relative_cstr(std::string_view relative, std::array<char, 512>& buf) {
   return true;
 }
 
-boost::system::error_code read_at(int dir_fd, std::string_view relative, std::string& out) {
-  out.clear();
+boost::system::error_code beneath_error(const boost::system::error_code& ec) {
+  if (ec == boost::system::errc::cross_device_link) {
+    return make_error_code(HostFsError::kOutsideRoot);
+  }
+  // open() says ENXIO for a unix socket (and a device without a driver), never for a regular file.
+  if (ec == boost::system::errc::no_such_device_or_address) {
+    return make_error_code(HostFsError::kNotRegularFile);
+  }
+  return ec;
+}
+
+// Opens below the root, non-blocking, and only a regular file (a directory is EISDIR).
+boost::system::result<int> open_regular(int root_fd, std::string_view relative) {
   std::array<char, 512> path{};
   if (!to_relative_cstr(relative, path)) return errno_code(EINVAL);
-  const int fd = ::openat(dir_fd, path.data(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return errno_code(errno);
+  auto fd = open_beneath(root_fd, path.data(), O_RDONLY | O_NONBLOCK);
+  if (!fd) return beneath_error(fd.error());
+  struct stat st {};
+  if (::fstat(*fd, &st) != 0) {
+    const int err = errno;
+    ::close(*fd);
+    return errno_code(err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(*fd);
+    if (S_ISDIR(st.st_mode)) return errno_code(EISDIR);
+    return make_error_code(HostFsError::kNotRegularFile);
+  }
+  return *fd;
+}
+
+// Reads an open regular file from its current offset (0) to EOF, at most kMaxFileSize.
+boost::system::error_code read_opened(int fd, std::string& out) {
+  out.clear();
   if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
   std::size_t used = 0;
   boost::system::error_code ec;
@@ -67,8 +113,16 @@ boost::system::error_code read_at(int dir_fd, std::string_view relative, std::st
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
   }
-  ::close(fd);
   out.resize(ec ? 0 : used);
+  return ec;
+}
+
+boost::system::error_code read_at(int dir_fd, std::string_view relative, std::string& out) {
+  out.clear();
+  auto fd = open_regular(dir_fd, relative);
+  if (!fd) return fd.error();
+  const auto ec = read_opened(*fd, out);
+  ::close(*fd);
   return ec;
 }
 
@@ -130,6 +184,15 @@ int open_root(const std::filesystem::path& root) {
 }
 
 }  // namespace
+
+const boost::system::error_category& host_fs_category() noexcept {
+  static const HostFsCategory category;
+  return category;
+}
+
+boost::system::error_code make_error_code(HostFsError e) noexcept {
+  return {static_cast<int>(e), host_fs_category()};
+}
 
 HostFile::HostFile(HostFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), kernel_generated_(other.kernel_generated_) {}
@@ -236,10 +299,9 @@ boost::system::error_code HostFs::read_sys_into(std::string_view relative, std::
 }
 
 boost::system::result<HostFile> HostFs::open_file(int root_fd, std::string_view relative) {
-  std::array<char, 512> path{};
-  if (!to_relative_cstr(relative, path)) return errno_code(EINVAL);
-  const int fd = ::openat(root_fd, path.data(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return errno_code(errno);
+  auto opened = open_regular(root_fd, relative);
+  if (!opened) return opened.error();
+  const int fd = *opened;
   struct statfs sfs {};
   constexpr long kProcSuperMagic = 0x9fa0;  // PROC_SUPER_MAGIC, <linux/magic.h>
   constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
@@ -260,9 +322,36 @@ boost::system::result<HostFile> HostFs::open_sys_file(std::string_view relative)
 std::optional<std::uint64_t> HostFs::proc_inode(std::string_view relative) const {
   std::array<char, 512> path{};
   if (!to_relative_cstr(relative, path)) return std::nullopt;
+  const std::string_view rel(path.data(), relative.size());
+  const std::size_t slash = rel.rfind('/');
+  const std::string_view dir = slash == std::string_view::npos ? "." : rel.substr(0, slash);
+  const std::string last(slash == std::string_view::npos ? rel : rel.substr(slash + 1));
+  auto parent = open_beneath(proc_fd_, dir, O_PATH | O_DIRECTORY);
+  if (!parent) return std::nullopt;
   struct stat st {};
-  if (::fstatat(proc_fd_, path.data(), &st, 0) != 0) return std::nullopt;
+  struct statfs sfs {};
+  constexpr long kProcSuperMagic = 0x9fa0;
+  bool ok = false;
+  if (::fstatfs(*parent, &sfs) == 0 && static_cast<long>(sfs.f_type) == kProcSuperMagic) {
+    // procfs's links are the kernel's own (ns/*, self): following the last one is safe.
+    ok = ::fstatat(*parent, last.c_str(), &st, 0) == 0;
+  } else if (auto fd = open_beneath(*parent, last, O_PATH)) {
+    ok = ::fstat(*fd, &st) == 0;
+    ::close(*fd);
+  }
+  ::close(*parent);
+  if (!ok) return std::nullopt;
   return static_cast<std::uint64_t>(st.st_ino);
+}
+
+boost::system::result<void, OpenError> HostFs::check_readable() const {
+  for (const auto& [root, fd] : {std::pair{&procfs_, proc_fd_}, std::pair{&sysfs_, sys_fd_}}) {
+    // Opening "." for reading needs search (x) and read (r) permission on the root itself.
+    const int dir = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return OpenError{*root, errno_code(errno)};
+    ::close(dir);
+  }
+  return {};
 }
 
 std::string HostFs::proc_reason(std::string_view relative, boost::system::error_code ec) const {

@@ -9,6 +9,7 @@
 #include <boost/assert/source_location.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -16,6 +17,20 @@
 #include <string_view>
 
 namespace nodeagent::nodeinfo {
+
+// Refusals of HostFs beyond an errno (category "host_fs"; other errors are system_category).
+enum class HostFsError {
+  // A FIFO, device or socket under the root: reading one can block the sampler forever.
+  kNotRegularFile = 1000,
+  // A symlink (or "..") would lead outside the root (the kernel says EXDEV).
+  kOutsideRoot,
+};
+const boost::system::error_category& host_fs_category() noexcept;
+boost::system::error_code make_error_code(HostFsError e) noexcept;
+
+// Reads are refused beyond this size (EFBIG): the biggest file we read, /proc/stat of a
+// 4096-cpu host, is well under 1 MiB, and the sampler keeps its buffer at the largest size seen.
+inline constexpr std::size_t kMaxHostFileSize = 4 * 1024 * 1024;
 
 // Why HostFs::open failed: which root and the errno. Converts to error_code, so
 // `boost::system::result<HostFs> r = HostFs::open(...)` also compiles (losing the path).
@@ -30,6 +45,10 @@ struct OpenError {
 
 // Lets result<HostFs, OpenError>::value() throw a system_error carrying the message.
 [[noreturn]] void throw_exception_from_error(const OpenError& e, const boost::source_location& loc);
+
+// Every file is opened below its root without leaving it (see open_beneath.h: symlinks are
+// followed only while they stay beneath), with O_NONBLOCK so that opening a FIFO cannot block,
+// and is refused unless it is a regular file (procfs and sysfs files are): HostFsError.
 
 // One file below a HostFs root, kept open so it can be read again without a path lookup.
 // On procfs and sysfs each read is a single pread at offset 0, which makes the kernel generate
@@ -77,7 +96,8 @@ class HostFs {
 
   // Reads a whole file below the procfs/sysfs root, e.g. read_proc("loadavg"),
   // read_proc("pressure/cpu"). `relative` must be relative and must not contain "..";
-  // errors carry the errno (system_category), EINVAL for a bad path, EFBIG over 16 MiB.
+  // errors carry the errno (system_category), EINVAL for a bad path, EFBIG over
+  // kMaxHostFileSize, EISDIR for a directory, or a HostFsError.
   boost::system::result<std::string> read_proc(std::string_view relative) const;
   boost::system::result<std::string> read_sys(std::string_view relative) const;
 
@@ -90,8 +110,16 @@ class HostFs {
   boost::system::result<HostFile> open_proc_file(std::string_view relative) const;
   boost::system::result<HostFile> open_sys_file(std::string_view relative) const;
 
-  // st_ino of the file (symlinks followed), e.g. proc_inode("self/ns/net"); nullopt on error.
+  // st_ino of the file, e.g. proc_inode("self/ns/net"); nullopt on error. The directories on
+  // the way are resolved beneath the root; on procfs the last component is followed even when
+  // it is a magic link (ns/* are: their inode is the namespace's identity), elsewhere only
+  // while it stays beneath the root.
   std::optional<std::uint64_t> proc_inode(std::string_view relative) const;
+
+  // Whether the current user can list and search both roots (read and execute permission);
+  // checked after dropping privileges, since the roots were opened before. The error names the
+  // root: "/host/proc: Permission denied".
+  boost::system::result<void, OpenError> check_readable() const;
 
   // One-line reasons: "/host/proc/loadavg: No such file or directory".
   std::string proc_reason(std::string_view relative, boost::system::error_code ec) const;
@@ -118,3 +146,6 @@ std::string describe_path_error(const std::filesystem::path& root, std::string_v
                                 std::string_view what);
 
 }  // namespace nodeagent::nodeinfo
+
+template <>
+struct boost::system::is_error_code_enum<nodeagent::nodeinfo::HostFsError> : std::true_type {};

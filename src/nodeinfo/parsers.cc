@@ -80,14 +80,16 @@ bool to_decimal(std::string_view tok, double& out) {
   return ec == std::errc() && ptr == tok.data() + tok.size() && std::isfinite(out);
 }
 
+// A short, printable excerpt of the offending token. A root may point at files we should not
+// publish (a symlink was refused, but a bind mount is not), so an error quotes at most
+// kMaxExcerpt bytes, and only printable ASCII other than the quote and backslash.
 std::string quoted(std::string_view tok) {
-  constexpr std::size_t kMax = 32;  // keep error lines short even for garbage input
   std::string out = "\"";
-  for (char c : tok.substr(0, kMax)) {
+  for (char c : tok.substr(0, kMaxExcerpt)) {
     const auto u = static_cast<unsigned char>(c);
-    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+    out.push_back(u >= 0x20 && u < 0x7f && c != '"' && c != '\\' ? c : '?');
   }
-  if (tok.size() > kMax) out += "...";
+  if (tok.size() > kMaxExcerpt) out += "...";
   out += '"';
   return out;
 }

@@ -19,7 +19,12 @@
 
 namespace nodeagent::nodeinfo {
 
-// What is wrong with the input, e.g. "line 3: expected 10 cpu fields, got 4".
+// Parse errors quote at most this many bytes of the input, sanitised (see ParseError).
+inline constexpr std::size_t kMaxExcerpt = 16;
+
+// What is wrong with the input, e.g. "line 3: expected 10 cpu fields, got 4". Never more of the
+// input than one kMaxExcerpt-byte excerpt per reason, control characters, quotes and
+// backslashes replaced by '?', so a reason is one safe line however hostile the file.
 struct ParseError {
   std::string reason;
   const std::string& message() const { return reason; }

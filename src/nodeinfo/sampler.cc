@@ -161,7 +161,8 @@ void Sampler::sample_stat(Snapshot& snap) {
 void Sampler::sample_numa(Snapshot& snap) {
   if (auto ec = read_source(kNumaNodes)) {
     // A kernel built without NUMA support has no node directory: absent, not an error.
-    if (ec.value() != ENOENT) snap.errors.push_back(reason(kNumaNodes, ec.message()));
+    if (ec != boost::system::errc::no_such_file_or_directory)
+      snap.errors.push_back(reason(kNumaNodes, ec.message()));
     return;
   }
   if (auto nodes = parse_index_list(buf_)) {
@@ -180,7 +181,8 @@ void Sampler::sample_pressure(Snapshot& snap) {
     if (auto ec = read_source(source)) {
       // A kernel without PSI (CONFIG_PSI=n, or psi=0 on the command line) is not an error:
       // the readings are simply absent.
-      if (ec.value() != ENOENT && ec.value() != EOPNOTSUPP) {
+      if (ec != boost::system::errc::no_such_file_or_directory &&
+          ec != boost::system::errc::operation_not_supported) {
         snap.errors.push_back(reason(source, ec.message()));
       }
       continue;

@@ -26,11 +26,22 @@ TEST(Config, DefaultsMatchTheSeeds) {
   EXPECT_TRUE(c.access.empty());
   EXPECT_EQ(c.socket_mode, 0660u);
   EXPECT_EQ(c.node_name, "host-1");
+  EXPECT_EQ(c.shutdown_delay, std::chrono::milliseconds(0));
 }
 
 TEST(Config, NodeNameFromEnvironmentWins) {
   EXPECT_EQ(parse({}, "kind-worker").config->node_name, "kind-worker");
   EXPECT_EQ(parse({}, "").config->node_name, "host-1");
+}
+
+TEST(Config, NodeNameThatCannotBeAHeaderIsRefused) {
+  // It is sent as the Node-Name header of every answer.
+  for (const char* bad : {"n1\r\nX-Forged: 1", "n 1", "n1\x1b[2J"}) {
+    ParseOutcome out = parse({}, bad);
+    EXPECT_FALSE(out.config) << bad;
+    EXPECT_EQ(out.exit_code, 2);
+    EXPECT_NE(out.message.find("NODE_NAME"), std::string::npos) << out.message;
+  }
 }
 
 TEST(Config, AcceptsEveryFlag) {
@@ -58,7 +69,9 @@ TEST(Config, AcceptsEveryFlag) {
                             "--threads",
                             "2",
                             "--max-connections",
-                            "50"});
+                            "50",
+                            "--shutdown-delay",
+                            "5s"});
   ASSERT_TRUE(out.config) << out.message;
   const Config& c = *out.config;
   EXPECT_EQ(c.listen.size(), 2u);
@@ -71,6 +84,7 @@ TEST(Config, AcceptsEveryFlag) {
   EXPECT_TRUE(c.allow_root);
   EXPECT_EQ(c.threads, 2u);
   EXPECT_EQ(c.max_connections, 50u);
+  EXPECT_EQ(c.shutdown_delay, std::chrono::seconds(5));
 }
 
 struct BadFlag {
@@ -102,6 +116,8 @@ INSTANTIATE_TEST_SUITE_P(
                     BadFlag{{"--user", "0"}, "--user"}, BadFlag{{"--user", "bob"}, "--user"},
                     BadFlag{{"--threads", "1000"}, "--threads"},
                     BadFlag{{"--max-connections", "0"}, "--max-connections"},
+                    BadFlag{{"--shutdown-delay", "5"}, "--shutdown-delay"},
+                    BadFlag{{"--shutdown-delay", "11m"}, "--shutdown-delay"},
                     BadFlag{{"--procfs"}, "--procfs"}, BadFlag{{"--bogus"}, "--bogus"}));
 
 TEST(Config, HelpAndVersionExitZero) {
@@ -112,6 +128,29 @@ TEST(Config, HelpAndVersionExitZero) {
   ParseOutcome version = parse({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_NE(version.message.find("node-agent "), std::string::npos);
+}
+
+TEST(Config, HelpNamesTheProgramAndHasNoParserArtefacts) {
+  std::vector<const char*> args{"./build/bin/node-agent", "--help"};
+  ParseOutcome help = parse_config(static_cast<int>(args.size()), args.data(), {}, "h");
+  EXPECT_EQ(help.message.rfind("node-agent serves", 0), 0u) << help.message;
+  EXPECT_NE(help.message.find("Usage: node-agent [OPTIONS]"), std::string::npos) << help.message;
+  EXPECT_NE(help.message.find("--interval DURATION=1s"), std::string::npos) << help.message;
+  for (const char* artefact : {"Excludes", "INT in", "./build", "Needs:", "Env:"}) {
+    EXPECT_EQ(help.message.find(artefact), std::string::npos) << artefact;
+  }
+}
+
+TEST(Config, FlagErrorsAreOneStyle) {
+  for (std::vector<const char*> args :
+       {std::vector<const char*>{"--threads", "x"}, std::vector<const char*>{"--threads", "1000"},
+        std::vector<const char*>{"--bogus"}}) {
+    ParseOutcome out = parse(args);
+    EXPECT_EQ(out.exit_code, 2);
+    EXPECT_EQ(out.message.rfind("node-agent: ", 0), 0u) << out.message;
+    EXPECT_NE(out.message.find(args[0]), std::string::npos) << out.message;
+    EXPECT_TRUE(out.message.ends_with("\nRun 'node-agent --help' for usage.\n")) << out.message;
+  }
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
 #include "nodeinfo/host_fs.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -223,6 +228,87 @@ TEST(HostFs, MoveTransfersTheRoots) {
   c = std::move(b);
   EXPECT_TRUE(c.read_proc("loadavg"));
   EXPECT_EQ(c.procfs(), root / "proc");
+}
+
+// A FIFO with no writer blocks open() and read() forever; a socket or device is no better.
+// They are refused at once, before any read.
+TEST(HostFs, FifosAndSocketsAreRefusedWithoutBlocking) {
+  TempDir tmp;
+  ASSERT_EQ(::mkfifo((tmp.path() / "loadavg").c_str(), 0600), 0);
+  const int sock = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string sock_path = (tmp.path() / "stat").string();
+  ASSERT_LT(sock_path.size(), sizeof(addr.sun_path));
+  std::memcpy(addr.sun_path, sock_path.c_str(), sock_path.size() + 1);
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  for (std::string_view name : {"loadavg", "stat"}) {
+    auto r = fs->read_proc(name);
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error(), HostFsError::kNotRegularFile) << name << ": " << r.error().message();
+    auto file = fs->open_proc_file(name);
+    ASSERT_FALSE(file) << name;
+    EXPECT_EQ(file.error(), HostFsError::kNotRegularFile);
+  }
+  EXPECT_EQ(fs->proc_reason("loadavg", make_error_code(HostFsError::kNotRegularFile)),
+            (tmp.path() / "loadavg").string() +
+                ": not a regular file (FIFOs, devices and sockets are refused: they can block)");
+  ::close(sock);
+}
+
+// A fixture tree or a misconfigured mount may hold symlinks out of the root: never followed,
+// so nothing outside is read (or quoted in a parse error).
+TEST(HostFs, SymlinksOutOfTheRootAreRefused) {
+  TempDir tmp;
+  write_file(tmp.path() / "secret", "outside\n");
+  write_file(tmp.path() / "root" / "uptime", "1.00 2.00\n");
+  std::filesystem::create_symlink(tmp.path() / "secret", tmp.path() / "root" / "loadavg");
+  std::filesystem::create_symlink("../secret", tmp.path() / "root" / "stat");
+  std::filesystem::create_symlink("uptime", tmp.path() / "root" / "inside");
+  auto fs = HostFs::open(tmp.path() / "root", tmp.path() / "root");
+  ASSERT_TRUE(fs);
+  for (std::string_view name : {"loadavg", "stat"}) {
+    auto r = fs->read_proc(name);
+    ASSERT_FALSE(r) << name << " read " << *r;
+    EXPECT_EQ(r.error(), HostFsError::kOutsideRoot) << name << ": " << r.error().message();
+    EXPECT_EQ(fs->open_proc_file(name).error(), HostFsError::kOutsideRoot);
+    EXPECT_FALSE(fs->proc_inode(name)) << name;
+  }
+  EXPECT_EQ(fs->read_proc("inside").value(), "1.00 2.00\n");
+  EXPECT_EQ(fs->proc_inode("inside"), fs->proc_inode("uptime"));
+}
+
+TEST(HostFs, ReadsAreBoundedInSize) {
+  TempDir tmp;
+  write_file(tmp.path() / "huge", "");
+  std::filesystem::resize_file(tmp.path() / "huge", kMaxHostFileSize + 1);  // sparse: cheap
+  write_file(tmp.path() / "fits", "");
+  std::filesystem::resize_file(tmp.path() / "fits", kMaxHostFileSize - 1);
+  auto fs = HostFs::open(tmp.path(), tmp.path());
+  ASSERT_TRUE(fs);
+  EXPECT_EQ(fs->read_proc("huge").error().value(), EFBIG);
+  EXPECT_EQ(fs->read_proc("fits").value().size(), kMaxHostFileSize - 1);
+  auto file = fs->open_proc_file("huge");
+  ASSERT_TRUE(file);
+  std::string out;
+  EXPECT_EQ(file->read(out).value(), EFBIG);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(HostFs, CheckReadableNamesTheRoot) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path() / "proc");
+  auto fs = HostFs::open(tmp.path() / "proc", tmp.path());
+  ASSERT_TRUE(fs);
+  EXPECT_TRUE(fs->check_readable());
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads a mode 0 directory anyway";
+  std::filesystem::permissions(tmp.path() / "proc", std::filesystem::perms::none);
+  auto r = fs->check_readable();
+  std::filesystem::permissions(tmp.path() / "proc", std::filesystem::perms::owner_all);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), (tmp.path() / "proc").string() + ": Permission denied");
 }
 
 }  // namespace

@@ -420,3 +420,37 @@ TEST(CpuModeName, AllModes) {
 
 }  // namespace
 }  // namespace nodeagent::nodeinfo
+
+namespace nodeagent::nodeinfo {
+namespace {
+
+// A root may point the parser at a file that is not what it expects (a key, a config file):
+// the reason quotes a short sanitised excerpt, never the file.
+TEST(ParseErrors, QuoteAShortSanitisedExcerptOnly) {
+  const std::string secret =
+      "-----BEGIN\x1b[2J\r\"PRIVATE\\KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAAS";
+  const std::vector<std::string> reasons = {
+      parse_loadavg(secret + " 1 1 1/1 1\n").error().reason,
+      parse_uptime(secret + " 1\n").error().reason,
+      parse_meminfo("MemTotal: " + secret + " kB\n").error().reason,
+      parse_osrelease(secret + "\n").error().reason,
+  };
+  for (const std::string& reason : reasons) {
+    const auto open = reason.find('"');
+    ASSERT_NE(open, std::string::npos) << reason;
+    const auto close = reason.find('"', open + 1);
+    ASSERT_NE(close, std::string::npos) << reason;
+    const std::string excerpt = reason.substr(open + 1, close - open - 1);
+    EXPECT_LE(excerpt.size(), kMaxExcerpt + 3) << reason;  // + "..."
+    EXPECT_EQ(excerpt.find("PRIVATE"), std::string::npos) << reason;
+    for (char c : reason) {
+      const auto u = static_cast<unsigned char>(c);
+      EXPECT_TRUE(u >= 0x20 && u < 0x7f) << "control byte " << int(u) << " in " << reason;
+      EXPECT_NE(c, '\\') << reason;
+    }
+    EXPECT_EQ(reason.find('"', close + 1), std::string::npos) << "a forged quote in " << reason;
+  }
+}
+
+}  // namespace
+}  // namespace nodeagent::nodeinfo

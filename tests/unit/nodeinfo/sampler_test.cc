@@ -1,6 +1,7 @@
 #include "nodeinfo/sampler.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <numeric>
@@ -193,6 +194,20 @@ class SamplerDeltas : public ::testing::Test {
   std::optional<HostFs> fs_;
   std::optional<Sampler> sampler_;
 };
+
+// A FIFO swapped in for loadavg (no writer: open and read would block forever) is reported as
+// unreadable and the sample completes; the other sources are unaffected.
+TEST_F(SamplerDeltas, FifoSwappedInIsRefusedAndTheSampleCompletes) {
+  ASSERT_TRUE(sampler_->sample().ok());
+  const auto loadavg = tmp_.path() / "host" / "proc" / "loadavg";
+  std::filesystem::remove(loadavg);
+  ASSERT_EQ(::mkfifo(loadavg.c_str(), 0600), 0);
+  const Snapshot s = sampler_->sample();
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(s.load);
+  EXPECT_TRUE(s.uptime_seconds);
+  EXPECT_TRUE(has_error_about(s, loadavg.string() + ": not a regular file")) << errors_of(s);
+}
 
 TEST_F(SamplerDeltas, SecondSampleComputesUtilisation) {
   //                 user nice sys idle iow irq sirq steal guest gnice
