@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/duration.h"
+#include "cli/flags.h"
 #include "cli/process.h"
 #include "client/cli_output.h"
 #include "nodeagent/client.h"
@@ -48,20 +49,6 @@ constexpr const char* kFooter =
     "Discovery: --url, else NODE_AGENT_URL ($(VAR) references expanded like the kubelet does),\n"
     "else http://$NODE_IP:11559. The source used is printed on stderr unless --quiet.\n";
 
-// Help without CLI11's additions to an option's name column (validator descriptions like
-// `:INT in [1 - 1000000000]`, `Excludes:` lists): the rules are in the descriptions, in words.
-class HelpFormatter : public CLI::Formatter {
- public:
-  std::string make_option_opts(const CLI::Option* opt) const override {
-    std::string out;
-    if (opt->get_type_size() != 0) {
-      if (!opt->get_type_name().empty()) out += " " + opt->get_type_name();
-      if (!opt->get_default_str().empty()) out += "=" + opt->get_default_str();
-    }
-    return out;
-  }
-};
-
 // Every message on stderr has one shape: "node-agent-client: message".
 void complain(std::string_view message) {
   std::string line(message);
@@ -88,9 +75,8 @@ std::optional<std::string> env(const char* name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Query the node agent running on this node.", kProgram};
-  app.formatter(std::make_shared<HelpFormatter>());
-  app.get_formatter()->column_width(30);
+  CLI::App app{"Query the node agent running on this node."};
+  nodeagent::cli::apply_house_style(app, kProgram, 30);
   app.footer(kFooter);
   app.set_version_flag("--version", std::string(kProgram) + " " + PROJECT_VERSION,
                        "Print the version and exit");
@@ -129,17 +115,9 @@ int main(int argc, char** argv) {
   app.add_flag("--retry", retry_flag, "Retry within --timeout; --watch reconnects (the default)");
   app.add_flag("--no-retry", no_retry, "One attempt; --watch ends when the stream breaks");
   app.add_flag("-q,--quiet", quiet, "No discovery line or error messages on stderr");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    fmt::print("{}", app.help());
-    return kOk;
-  } catch (const CLI::CallForVersion&) {
-    fmt::print("{} {}\n", kProgram, PROJECT_VERSION);
-    return kOk;
-  } catch (const CLI::ParseError& e) {
-    return usage(fmt::format("{} (see --help)", e.what()));
-  }
+  // --help, --version, or a flag CLI11 cannot parse (the shared house style, src/cli/flags.h).
+  if (auto done = nodeagent::cli::parse_flags(app, argc, argv))
+    return nodeagent::cli::finish(*done);
   const bool get = get_option->count() > 0;
   if (int(as_json) + int(watch) + int(get) > 1) {
     return usage("--json, --watch and --get exclude each other");
