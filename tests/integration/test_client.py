@@ -65,7 +65,8 @@ def test_locality_check_refuses_another_nodes_answers(agent):
         result = cli("--url", url, *mode, env={"NODE_NAME": "n2"})
         assert result.returncode == 1, (mode, result)
         assert result.stdout == "", mode  # never the other node's data
-        assert (f'{PROGRAM}: wrong node: answer from node "n1", expected "n2" ({url})'
+        what = "stream" if "--watch" in mode else "answer"
+        assert (f'{PROGRAM}: wrong node: {what} from node "n1", expected "n2" ({url})'
                 in result.stderr), (mode, result.stderr)
     # NODE_NAME is the default; --expect-node overrides it; the check can be switched off.
     assert cli("--url", url, env={"NODE_NAME": "n1"}).returncode == 0
