@@ -48,7 +48,15 @@ struct RouteContext {
   std::shared_ptr<http::Feed> feed;                 // /v1/node/watch subscribers
   std::shared_ptr<const std::string> agent_report;  // /v1/agent body, fixed after start-up
   std::chrono::steady_clock::duration stale_after;  // /readyz fails when the sample is older
+  // /healthz fails while one sample has been running longer than stalled_after (a read stuck
+  // in the kernel): liveness must say so, so that the kubelet restarts the agent. Null: no check.
+  std::shared_ptr<const Heartbeat> heartbeat = nullptr;
+  std::chrono::steady_clock::duration stalled_after = std::chrono::seconds(10);
 };
+
+// The stall threshold for an interval: 3 intervals, at least 10 s (a sample takes well under a
+// millisecond; a loaded node must not fail liveness), at most 60 s.
+std::chrono::steady_clock::duration stall_threshold(std::chrono::milliseconds interval);
 
 // `state` may be null before the first sample.
 http::Response respond(const http::Request& request, const std::shared_ptr<const Published>& state,
