@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "nodeagent/printable.h"
+
 namespace nodeagent::client {
 
 enum class ErrorCode {
@@ -23,6 +25,7 @@ enum class ErrorCode {
   kBodyTooLarge,           // answer larger than ClientOptions::max_body_bytes
   kUnparsableBody,         // 2xx, but the body is not what the route promises (e.g. bad JSON)
   kCancelled,              // stopped through the caller's std::stop_token
+  kWrongNode,              // the answer came from (or names) another node than expected_node
 };
 
 // Stable lower-case name, e.g. "connection refused"; used in messages and by the CLI.
@@ -34,7 +37,8 @@ struct Error {
   unsigned http_status = 0;  // set for kBadStatus
 
   // One line for humans and for Kiada's `Node info: ERROR: <message>`,
-  // e.g. "connection refused: 127.0.0.1:11559".
+  // e.g. "connection refused: 127.0.0.1:11559". The detail goes through printable(), so the
+  // message is safe to print even when it quotes the agent.
   std::string message() const;
 };
 

@@ -30,6 +30,9 @@ class SseParser {
 
   bool feed(std::string_view chunk, const OnEvent& on_event);
   const std::string& error() const { return error_; }
+  // The stream's reconnection time: the last valid `retry:` field seen (even in a block without
+  // data, which dispatches no event), or nullopt when none was sent.
+  std::optional<long> retry_ms() const { return retry_ms_; }
 
  private:
   bool line(std::string_view text, const OnEvent& on_event);
@@ -41,6 +44,7 @@ class SseParser {
   SseEvent event_;
   bool has_data_ = false;
   std::string last_id_;
+  std::optional<long> retry_ms_;
   std::string error_;
 };
 

@@ -43,7 +43,8 @@ std::unique_ptr<Agent> Agent::create(Config config) {
   // Filled in below once the sockets are bound and privileges dropped, before any request.
   auto agent_report = std::make_shared<std::string>();
   auto heartbeat = std::make_shared<Heartbeat>();
-  RouteContext context{agent->feed_, agent_report, 3 * c.interval + std::chrono::seconds(1)};
+  RouteContext context{agent->feed_, agent_report, 3 * c.interval + std::chrono::seconds(1),
+                       agent->shutting_down_};
   context.heartbeat = heartbeat;
   context.stalled_after = stall_threshold(c.interval);
   auto router =
@@ -53,6 +54,13 @@ std::unique_ptr<Agent> Agent::create(Config config) {
   if (c.threads != 0) options.threads = c.threads;
   options.limits.max_connections = c.max_connections;
   options.socket_mode = c.socket_mode;
+  options.node_name = c.node_name;
+  if (::geteuid() == 0 && !c.allow_root) {
+    // The socket belongs to the user the agent becomes, so it can still remove it at shutdown.
+    options.socket_owner = static_cast<std::int64_t>(c.user);
+    options.socket_group = static_cast<std::int64_t>(c.user);
+  }
+  if (c.socket_group) options.socket_group = static_cast<std::int64_t>(*c.socket_group);
   agent->server_ = std::make_unique<http::Server>(
       std::move(options),
       [router](const http::Request& request) { return router->handle(request); });
@@ -121,8 +129,15 @@ int Agent::run() {
 }
 
 void Agent::stop() {
+  shutting_down_->store(true);
   server_->stop();
   feed_->close();
+}
+
+void Agent::shutdown() {
+  shutting_down_->store(true);
+  // The streams end with the drain, like every other connection.
+  server_->stop_after(config_.shutdown_delay);
 }
 
 }  // namespace nodeagent::agent

@@ -24,6 +24,10 @@ class Agent {
 
   int run();    // samples and serves until stop(); returns the process exit status
   void stop();  // graceful: stop accepting, finish in-flight responses, close streams
+  // stop() after --shutdown-delay, serving meanwhile with /readyz failing; stop() during the
+  // delay skips the rest of it.
+  void shutdown();
+  std::chrono::milliseconds shutdown_delay() const { return config_.shutdown_delay; }
 
  private:
   Agent(Config config, nodeinfo::HostFs fs);
@@ -35,6 +39,7 @@ class Agent {
   Board board_;
   RequestCounters counters_;
   std::shared_ptr<http::Feed> feed_;
+  std::shared_ptr<std::atomic<bool>> shutting_down_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<SamplingLoop> sampling_;
 };

@@ -1,5 +1,7 @@
 #include "agent/config.h"
 
+#include <grp.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <sstream>
@@ -49,6 +51,16 @@ unsigned parse_unsigned(std::string_view flag, const std::string& text, unsigned
   return value;
 }
 
+// A group name from the group database (files, or whatever NSS is configured).
+unsigned group_id(const std::string& name) {
+  std::vector<char> buffer(16384);
+  group entry{};
+  group* found = nullptr;
+  const int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0 || !found) fail("--socket-group", "no group named \"" + name + "\"");
+  return found->gr_gid;
+}
+
 }  // namespace
 
 ParseOutcome parse_config(int argc, const char* const* argv,
@@ -59,7 +71,7 @@ ParseOutcome parse_config(int argc, const char* const* argv,
   std::vector<std::string> listen{":80"};
   std::string procfs = "/proc", sysfs = "/sys", interval = "1s", log_level = "info";
   std::vector<std::string> allow;
-  std::string socket_mode = "0660", user = "65534";
+  std::string socket_mode = "0660", user = "65534", shutdown_delay = "0s", socket_group;
   unsigned threads = 0, max_connections = 10000;
   bool allow_root = false;
 
@@ -88,6 +100,11 @@ ParseOutcome parse_config(int argc, const char* const* argv,
   app.add_option("--socket-mode", socket_mode, "File mode of unix sockets (octal)")
       ->capture_default_str()
       ->type_name("MODE");
+  app.add_option("--socket-group", socket_group,
+                 "Group (name or gid) of unix sockets, e.g. the group of their\n"
+                 "clients. Default: the creator's group; when started as root,\n"
+                 "the --user's")
+      ->type_name("GROUP");
   app.add_option("--user", user,
                  "When started as root: the uid (and gid) to switch to once the\n"
                  "sockets are bound and the roots opened; 1 to 4294967294\n"
@@ -102,6 +119,12 @@ ParseOutcome parse_config(int argc, const char* const* argv,
                  "Open connections beyond this are closed at once")
       ->capture_default_str()
       ->type_name("N");
+  app.add_option("--shutdown-delay", shutdown_delay,
+                 "After SIGTERM, keep accepting and answering this long while\n"
+                 "/readyz answers 503 (so load balancers stop sending), then drain;\n"
+                 "0s to 10m. A second SIGTERM/SIGINT skips the rest of it.")
+      ->capture_default_str()
+      ->type_name("DURATION");
   app.set_version_flag("--version", std::string(kProgram) + " " + PROJECT_VERSION);
 
   ParseOutcome out;
@@ -135,12 +158,32 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     }
     config.socket_mode = parse_unsigned("--socket-mode", socket_mode, 0, 0777, 8);
     config.user = parse_unsigned("--user", user, 1, 4294967294u);
+    if (!socket_group.empty()) {
+      if (socket_group.find_first_not_of("0123456789") == std::string::npos) {
+        config.socket_group = parse_unsigned("--socket-group", socket_group, 0, 4294967294u);
+      } else {
+        config.socket_group = group_id(socket_group);
+      }
+    }
     config.allow_root = allow_root;
     if (threads > 256) fail("--threads", std::to_string(threads) + " is more than 256");
     config.threads = threads;
+    auto delay = cli::parse_duration(shutdown_delay);
+    if (!delay || *delay > std::chrono::minutes(10)) {
+      fail("--shutdown-delay",
+           "\"" + shutdown_delay + "\" is not a duration from 0s to 10m (e.g. 5s)");
+    }
+    config.shutdown_delay = *delay;
     if (max_connections == 0) fail("--max-connections", "must be at least 1");
     config.max_connections = max_connections;
     config.node_name = env_node_name && !env_node_name->empty() ? *env_node_name : hostname;
+    // It goes into every response's Node-Name header: no spaces or control characters.
+    for (char c : config.node_name) {
+      if (c <= ' ' || c > '~') {
+        fail(env_node_name && !env_node_name->empty() ? "NODE_NAME" : "hostname",
+             "contains a space or control character: not a valid node name");
+      }
+    }
     out.config = std::move(config);
   } catch (const FlagError& e) {
     out.exit_code = cli::kUsageExit;

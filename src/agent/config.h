@@ -22,11 +22,14 @@ struct Config {
   log::Level log_level = log::Level::kInfo;  // --log-level
   AccessList access;                         // --allow-cidr (repeatable); empty allows everyone
   unsigned socket_mode = 0660;               // --socket-mode for unix sockets (octal)
+  std::optional<unsigned> socket_group;      // --socket-group (name or gid) of unix sockets
   unsigned user = 65534;                     // --user: uid (and gid) to switch to when root
   bool allow_root = false;                   // --allow-root: stay uid 0 when started as root
   unsigned threads = 0;                      // --threads event loops; 0 = one per core
   unsigned max_connections = 10000;          // --max-connections
-  std::string node_name;                     // NODE_NAME, else the hostname
+  // --shutdown-delay: after SIGTERM, keep serving this long (readyz 503) before draining.
+  std::chrono::milliseconds shutdown_delay{0};
+  std::string node_name;  // NODE_NAME, else the hostname
 };
 
 // What main() should do after parsing: run with the config, or print and exit.

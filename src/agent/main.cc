@@ -3,6 +3,9 @@
 // Start-up order matters for least privilege: parse flags, open the host roots and bind every
 // socket while still privileged, then drop privileges, then start sampling and serving.
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -12,6 +15,28 @@
 #include "agent/config.h"
 #include "cli/process.h"
 #include "log/log.h"
+
+namespace {
+
+// On the signal waiter's thread (the stop signals are blocked everywhere): true when another
+// SIGTERM or SIGINT arrives within `timeout`.
+bool wait_for_stop_signal(std::chrono::milliseconds timeout) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    if (sigtimedwait(&set, nullptr, &ts) > 0) return true;
+    if (errno != EINTR) return false;  // EAGAIN: the delay is over
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace nodeagent;
@@ -30,8 +55,14 @@ int main(int argc, char** argv) {
   if (!agent) return 1;  // the reason is already logged
 
   cli::StopSignalWaiter waiter([&agent](std::string_view signal) {
-    log::info("shutting down", {{"signal", std::string(signal)}});
-    agent->stop();
+    const auto delay = agent->shutdown_delay();
+    log::info("shutting down", {{"signal", std::string(signal)},
+                                {"delay_ms", static_cast<std::int64_t>(delay.count())}});
+    agent->shutdown();
+    if (delay.count() > 0 && wait_for_stop_signal(delay)) {
+      log::info("second stop signal: skipping the rest of the shutdown delay");
+      agent->stop();
+    }
   });
   return agent->run();  // after a stop, or when serving failed
 }

@@ -138,6 +138,9 @@ http::Response respond(const http::Request& request, const std::shared_ptr<const
       }
       return fixed(200, "ok\n");
     case Route::kReadyz:
+      if (context.shutting_down && context.shutting_down->load(std::memory_order_relaxed)) {
+        return fixed(503, "shutting down\n");
+      }
       if (fresh) return fixed(200, "ready\n");
       if (state && state->ok) return fixed(503, "sample is stale: the sampler is not keeping up\n");
       return unavailable(state);
@@ -168,14 +171,20 @@ http::Response respond(const http::Request& request, const std::shared_ptr<const
 
 http::Response Router::handle(const http::Request& request) const {
   Route route = route_of(request.target);
+  const auto now = std::chrono::steady_clock::now();
   if (request.remote.ip && !access_.allows(*request.remote.ip)) {
-    log::warn("client refused",
-              {{"client", request.remote.to_string()}, {"path", std::string(route_path(route))}});
+    if (auto refused = refusals_.count(now)) {
+      // The client named is the latest; `refused` counts every refusal since the last line.
+      log::warn("client refused", {{"client", request.remote.to_string()},
+                                   {"path", std::string(route_path(route))},
+                                   {"refused", refused}});
+    }
     counters_.count(route, 403);
-    return fixed(403, "forbidden: client address not in --allow-cidr\n");
+    http::Response r = fixed(403, "forbidden: client address not in --allow-cidr\n");
+    r.close = true;  // its pipelined requests are not read
+    return r;
   }
-  http::Response response =
-      respond(request, board_.current(), context_, std::chrono::steady_clock::now());
+  http::Response response = respond(request, board_.current(), context_, now);
   counters_.count(route, response.status);
   return response;
 }

@@ -13,6 +13,7 @@
 #include "agent/access.h"
 #include "agent/published.h"
 #include "http/feed.h"
+#include "http/log_limiter.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -48,6 +49,9 @@ struct RouteContext {
   std::shared_ptr<http::Feed> feed;                 // /v1/node/watch subscribers
   std::shared_ptr<const std::string> agent_report;  // /v1/agent body, fixed after start-up
   std::chrono::steady_clock::duration stale_after;  // /readyz fails when the sample is older
+  // Set once a shutdown began: /readyz fails so that endpoints drop the agent while it still
+  // answers everything else (--shutdown-delay). Null: never.
+  std::shared_ptr<const std::atomic<bool>> shutting_down = nullptr;
   // /healthz fails while one sample has been running longer than stalled_after (a read stuck
   // in the kernel): liveness must say so, so that the kubelet restarts the agent. Null: no check.
   std::shared_ptr<const Heartbeat> heartbeat = nullptr;
@@ -76,6 +80,8 @@ class Router {
   const AccessList& access_;
   RouteContext context_;
   RequestCounters& counters_;
+  // A refused client can send requests as fast as it likes: one warn line per 10 s at most.
+  mutable http::LogLimiter refusals_{std::chrono::seconds(10)};
 };
 
 }  // namespace nodeagent::agent

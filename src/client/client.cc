@@ -279,6 +279,22 @@ struct Client::Impl {
     if (!out) return Error{ErrorCode::kProtocol, "internal error: call did not complete", 0};
     return std::move(*out);
   }
+
+  // run() that `stop` can end from any thread: the io_context is only touched through post().
+  template <class T>
+  Result<T> run(asio::awaitable<Result<T>> op, std::chrono::milliseconds budget,
+                std::stop_token stop) {
+    if (stop.stop_requested()) return Error{ErrorCode::kCancelled, "stop requested", 0};
+    std::uint64_t id = call_id + 1;  // the id run() is about to assign
+    std::stop_callback on_stop(stop, [this, id] {
+      asio::post(ioc, [this, id] {
+        if (call_id != id) return;
+        cancelled = true;
+        abort_io();
+      });
+    });
+    return run(std::move(op), budget);
+  }
 };
 
 Client::Client(Endpoint endpoint, ClientOptions options)
@@ -309,8 +325,8 @@ Error bad_status(const Endpoint& endpoint, std::string_view path, const HttpResp
   return Error{ErrorCode::kBadStatus, std::move(detail), response.status};
 }
 
-Result<std::string> Client::text() {
-  auto r = get("/", "text/plain");
+Result<std::string> Client::text(std::stop_token stop) {
+  auto r = impl_->run(impl_->get("/", "text/plain"), impl_->opts.timeout, stop);
   if (!r) return r.error();
   if (r->status < 200 || r->status > 299) {
     return bad_status(impl_->ep, "/", *r);
@@ -335,18 +351,7 @@ Result<NodeSnapshot> Client::node() {
 
 Result<void> Client::watch(const std::function<bool(const SseEvent&)>& on_event,
                            std::stop_token stop, const WatchOptions& options) {
-  if (stop.stop_requested()) return Error{ErrorCode::kCancelled, "stop requested", 0};
-  Impl* impl = impl_.get();
-  std::uint64_t id = impl->call_id + 1;  // the id run() is about to assign
-  // Runs in the thread that requests the stop; the io_context is only touched through post().
-  std::stop_callback on_stop(stop, [impl, id] {
-    asio::post(impl->ioc, [impl, id] {
-      if (impl->call_id != id) return;
-      impl->cancelled = true;
-      impl->abort_io();
-    });
-  });
-  return impl->run(impl->watch(on_event, options), impl->opts.timeout);
+  return impl_->run(impl_->watch(on_event, options), impl_->opts.timeout, stop);
 }
 
 void Client::close() { impl_->abort_io(); }

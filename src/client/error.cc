@@ -30,6 +30,8 @@ std::string_view to_string(ErrorCode code) {
       return "unparsable response";
     case ErrorCode::kCancelled:
       return "cancelled";
+    case ErrorCode::kWrongNode:
+      return "wrong node";
   }
   return "unknown error";
 }
@@ -42,7 +44,7 @@ std::string Error::message() const {
   }
   if (!detail.empty()) {
     out += ": ";
-    out += detail;
+    out += printable(detail);
   }
   return out;
 }

@@ -76,10 +76,13 @@ bool SseParser::line(std::string_view text, const OnEvent& on_event) {
   } else if (field == "id") {
     if (value.find('\0') == std::string_view::npos) last_id_ = std::string(value);
   } else if (field == "retry") {
+    // ASCII digits only (the standard ignores anything else, a sign included).
     long ms = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
-    if (ec == std::errc() && ptr == value.data() + value.size() && !value.empty()) {
+    if (ec == std::errc() && ptr == value.data() + value.size() && !value.empty() &&
+        value.front() != '-') {
       event_.retry_ms = ms;
+      retry_ms_ = ms;
     }
   }
   return true;

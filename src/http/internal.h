@@ -36,9 +36,18 @@ boost::system::error_code annotate(std::string_view context, boost::system::erro
 // State every session shares; owned by Server::Impl.
 struct Shared {
   Limits limits;
+  std::string node_field;    // "Node-Name: n1\r\n" or empty
+  std::string sse_preamble;  // "retry: 1000\n\n": first bytes of every stream
+  Clock::duration sse_heartbeat;
   Handler handler;
   ServerStats stats;
   std::atomic<bool> stopping{false};
+  // stop_after(): still serving, but every response closes its connection.
+  std::atomic<bool> closing{false};
+
+  bool closing_connections() const {
+    return stopping.load(std::memory_order_relaxed) || closing.load(std::memory_order_relaxed);
+  }
 };
 
 class Session;
@@ -62,6 +71,7 @@ class Worker {
   bool draining() const { return draining_; }
 
   Clock::time_point now() const { return now_; }
+  Clock::duration tick() const { return tick_; }
   std::string_view date() const { return {date_.data(), date_len_}; }
   void count_request() {
     requests_.store(requests_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -113,7 +123,6 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   int accept_index = -1;
   int user_agent_index = -1;
   int host_index = -1;
-  bool duplicate_host = false;  // RFC 9112 section 3.2: answered with 400
 
  private:
   Span store(std::string_view s);
@@ -178,6 +187,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   void on_write(boost::system::error_code ec);
   void start_stream(bool head);
   void write_stream(std::shared_ptr<const std::string> chunk, bool with_header);
+  void write_heartbeat();
   void on_stream_write(boost::system::error_code ec);
   void end_stream();
   void linger();

@@ -27,8 +27,12 @@ struct Response {
   std::string_view body;  // points into *body_owner or static storage
   // Extra fields, e.g. {"Allow", "GET, HEAD"}, {"Cache-Control", "no-store"}, {"Location", ...}.
   // Names must be static storage. Fields containing CR or LF, and Content-Length,
-  // Transfer-Encoding and Connection, are dropped: the server owns framing.
+  // Transfer-Encoding and Connection, are dropped: the server owns framing. So is Node-Name:
+  // the server adds it from ServerOptions::node_name.
   std::vector<std::pair<std::string_view, std::string>> headers;
+  // Close the connection after this response (Connection: close), e.g. for a refused client
+  // whose pipelined requests should not be read at all.
+  bool close = false;
   // Non-null: answer with Server-Sent Events from this feed (status, headers kept; body ignored).
   std::shared_ptr<Feed> stream;
 

@@ -1,9 +1,11 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -126,6 +128,17 @@ class Server::Impl {
   Impl(ServerOptions options, Handler handler) : options_(std::move(options)) {
     if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
     shared_.limits = options_.limits;
+    for (char c : options_.node_name) {
+      if (c <= ' ' || c > '~') {
+        throw std::invalid_argument("http::Server: node_name must be visible ASCII");
+      }
+    }
+    if (!options_.node_name.empty()) {
+      shared_.node_field = "Node-Name: " + options_.node_name + "\r\n";
+    }
+    shared_.sse_preamble = "retry: " + std::to_string(options_.sse_retry.count()) + "\n\n";
+    shared_.sse_heartbeat =
+        std::max<Clock::duration>(options_.sse_heartbeat, std::chrono::milliseconds(10));
     shared_.handler = std::move(handler);
     if (!shared_.handler) throw std::invalid_argument("http::Server: handler is empty");
     workers_.reserve(options_.threads);
@@ -213,9 +226,29 @@ class Server::Impl {
     log_stopped();
   }
 
+  void stop_after(std::chrono::milliseconds delay) {
+    if (delay <= std::chrono::milliseconds::zero()) {
+      stop();
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    if (shared_.stopping.load() || shared_.closing.exchange(true)) return;
+    log::info("http server closing: still serving until the shutdown delay ends",
+              {{"delay_ms", static_cast<std::int64_t>(delay.count())}});
+    asio::post(accept_ioc_, [this, delay] {
+      delay_timer_.expires_after(delay);
+      delay_timer_.async_wait([this](error_code ec) {
+        if (!ec) stop();
+      });
+    });
+  }
+
+  bool closing() const { return shared_.closing_connections(); }
+
   void stop() {
     std::lock_guard lock(mutex_);
     if (shared_.stopping.exchange(true)) return;
+    asio::post(accept_ioc_, [this] { delay_timer_.cancel(); });
     if (listened_) {
       log::info("http server draining",
                 {{"connections", shared_.stats.connections_open.load()},
@@ -272,6 +305,11 @@ class Server::Impl {
       if (ec) return ec;
       l.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
       if (ec) return ec;
+      // An old and a new agent may listen on one port at once (a surge rollout of a
+      // host-network DaemonSet); the kernel spreads new connections over both.
+      l.acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true),
+                            ec);
+      if (ec) return ec;
       if (dual_stack) {
         l.acceptor.set_option(asio::ip::v6_only(false), ec);
         if (ec) return ec;
@@ -303,43 +341,115 @@ class Server::Impl {
     return {};
   }
 
+  // The socket is bound under a temporary name in the same directory, given its mode and owner
+  // there, set listening, and only then rename()d over the path. So the path always names a
+  // socket that accepts (an old agent's until the rename, ours after it: no connect in between
+  // fails), and nothing here follows a name someone could swap for a symlink: the mode and
+  // owner are set through an O_PATH descriptor of the file bind() created, and the rename only
+  // happens if the temporary name still is that file.
   error_code bind_unix(Listener& l) {
     const std::string& path = l.address.path;
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode)) return make_error_code(AddressError::kNotASocket);
-      // A socket file: replace it only if nobody answers on it (left by a crashed process).
-      asio::io_context probe_ctx;
-      asio::local::stream_protocol::socket probe(probe_ctx);
-      error_code ec;
-      probe.connect(asio::local::stream_protocol::endpoint(path), ec);
-      if (!ec) return make_error_code(AddressError::kSocketInUse);
-      if (ec != asio::error::connection_refused) return ec;
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_code();
-      log::info("removed stale unix socket", {{"path", path}});
     } else if (errno != ENOENT) {
       return errno_code();
     }
+    const auto slash = path.rfind('/');
+    const std::string dir = path.substr(0, slash + 1);
     error_code ec;
-    l.acceptor.open(asio::generic::stream_protocol(AF_UNIX, 0), ec);
+    std::string temp;
+    for (int attempt = 0;; ++attempt) {
+      temp = dir + ".na-" + random_suffix();
+      if (temp.size() >= sizeof(sockaddr_un::sun_path)) {
+        return make_error_code(AddressError::kUnixPathTooLong);
+      }
+      l.acceptor.close(ec);
+      l.acceptor.open(asio::generic::stream_protocol(AF_UNIX, 0), ec);
+      if (ec) return ec;
+      // bind() creates the file with these bits minus the umask: never more than asked for.
+      if (::fchmod(l.acceptor.native_handle(), options_.socket_mode & 0777) != 0) {
+        return errno_code();
+      }
+      l.acceptor.bind(GenericEndpoint(asio::local::stream_protocol::endpoint(temp)), ec);
+      if (ec != asio::error::address_in_use || attempt == 10) break;
+    }
     if (ec) return ec;
-    l.acceptor.bind(GenericEndpoint(asio::local::stream_protocol::endpoint(path)), ec);
-    if (ec) return ec;
-    if (::lstat(path.c_str(), &st) != 0) return errno_code();
+    ec = adopt_socket_file(l, temp);
+    if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) {
+      const bool replacing = ::lstat(path.c_str(), &st) == 0;
+      struct stat now {};
+      if (::lstat(temp.c_str(), &now) != 0 || now.st_dev != l.file_dev ||
+          now.st_ino != l.file_ino) {
+        // Someone replaced our temporary file: never move their file over the path.
+        ec = make_error_code(AddressError::kNotASocket);
+      } else if (::rename(temp.c_str(), path.c_str()) != 0) {
+        ec = errno_code();
+      } else if (replacing) {
+        log::info("replaced an existing unix socket", {{"path", path}});
+      }
+    }
+    if (ec) {
+      remove_if_ours(temp, l.file_dev, l.file_ino);
+      l.owns_file = false;
+      return ec;
+    }
+    l.name = to_string(l.address);
+    return {};
+  }
+
+  // Takes the file bind() created at `temp`: records its identity, fixes its mode (bits the
+  // umask removed) and owner, all through one O_PATH descriptor that never follows a symlink.
+  error_code adopt_socket_file(Listener& l, const std::string& temp) {
+    const int fd = ::open(temp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno_code();
+    struct FdCloser {
+      int fd;
+      ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return errno_code();
+    if (!S_ISSOCK(st.st_mode)) return make_error_code(AddressError::kNotASocket);
     l.owns_file = true;
     l.file_dev = st.st_dev;
     l.file_ino = st.st_ino;
-    // The mode is set before listen(): until then connects are refused, so there is no window
-    // in which the umask-dependent initial mode admits anyone.
-    if (options_.socket_group >= 0 && ::lchown(path.c_str(), static_cast<uid_t>(-1),
-                                               static_cast<gid_t>(options_.socket_group)) != 0) {
-      return errno_code();
+    if (options_.socket_owner >= 0 || options_.socket_group >= 0) {
+      if (::fchownat(fd, "", static_cast<uid_t>(options_.socket_owner),
+                     static_cast<gid_t>(options_.socket_group), AT_EMPTY_PATH) != 0) {
+        return errno_code();
+      }
     }
-    if (::chmod(path.c_str(), options_.socket_mode & 0777) != 0) return errno_code();
-    l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return ec;
-    l.name = to_string(l.address);
+    const mode_t mode = options_.socket_mode & 0777;
+    if ((st.st_mode & 0777) != mode) {
+      // There is no fchmod() for an O_PATH descriptor; its /proc/self/fd link names exactly the
+      // inode it holds, whatever happens to `temp` meanwhile.
+      const std::string link = "/proc/self/fd/" + std::to_string(fd);
+      if (::chmod(link.c_str(), mode) != 0) return errno_code();
+    }
     return {};
+  }
+
+  static void remove_if_ours(const std::string& file, dev_t dev, ino_t ino) {
+    struct stat st {};
+    if (::lstat(file.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
+      if (::unlink(file.c_str()) != 0) {
+        log::warn("cannot remove unix socket", {{"path", file}, {"error", errno_code().message()}});
+      }
+    }
+  }
+
+  static std::string random_suffix() {
+    static std::atomic<std::uint64_t> counter{0};
+    std::uint64_t x = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^
+                      (static_cast<std::uint64_t>(::getpid()) << 32) ^
+                      (counter++ * 0x9e3779b97f4a7c15ull);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    char out[9];
+    std::snprintf(out, sizeof out, "%08x", static_cast<unsigned>(x));
+    return out;
   }
 
   // On the listener's loop (or before the loops run, or after they stopped).
@@ -349,15 +459,8 @@ class Server::Impl {
     l.backoff.cancel();
     if (l.owns_file) {
       l.owns_file = false;
-      struct stat st {};
-      // Only remove the file if it is still ours: another instance may have replaced it.
-      if (::lstat(l.address.path.c_str(), &st) == 0 && st.st_dev == l.file_dev &&
-          st.st_ino == l.file_ino) {
-        if (::unlink(l.address.path.c_str()) != 0) {
-          log::warn("cannot remove unix socket",
-                    {{"path", l.address.path}, {"error", errno_code().message()}});
-        }
-      }
+      // Only remove the file if it is still ours: a newer agent may have replaced it.
+      remove_if_ours(l.address.path, l.file_dev, l.file_ino);
     }
   }
 
@@ -437,6 +540,7 @@ class Server::Impl {
   mutable detail::Shared shared_;
   std::vector<std::unique_ptr<detail::Worker>> workers_;
   asio::io_context accept_ioc_{1};
+  asio::steady_timer delay_timer_{accept_ioc_};       // stop_after()
   std::vector<std::unique_ptr<Listener>> listeners_;  // acceptors live on accept_ioc_
   mutable std::mutex mutex_;
   bool listened_ = false;
@@ -454,6 +558,8 @@ void Server::run() { impl_->run(); }
 void Server::start() { impl_->start(); }
 void Server::join() { impl_->join(); }
 void Server::stop() { impl_->stop(); }
+void Server::stop_after(std::chrono::milliseconds delay) { impl_->stop_after(delay); }
+bool Server::closing() const { return impl_->closing(); }
 bool Server::stopping() const { return impl_->stopping(); }
 const ServerStats& Server::stats() const { return impl_->stats(); }
 

@@ -51,10 +51,21 @@ struct ServerOptions {
   std::vector<ListenAddress> listen;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   Limits limits;
-  unsigned socket_mode = 0660;  // permission bits of unix socket files (set after bind)
-  // Group of unix socket files (chown after bind, before accepting); -1 keeps the creator's.
-  // Lets a root-started agent hand the socket to a client group before dropping privileges.
-  int socket_group = -1;
+  unsigned socket_mode = 0660;  // permission bits of unix socket files (umask ignored)
+  // Owner and group of unix socket files (set before they accept); -1 keeps the creator's.
+  // Lets a root-started agent hand the socket to its run user and a client group before
+  // dropping privileges.
+  std::int64_t socket_owner = -1;
+  std::int64_t socket_group = -1;
+  // Sent as `Node-Name: <node_name>` on every response, the server's own 400/408/431 answers
+  // included, so that a client can tell which node answered. Empty: no such header. Must be
+  // visible ASCII (the constructor throws std::invalid_argument otherwise).
+  std::string node_name;
+  // Server-Sent Events: every stream starts with `retry: <sse_retry ms>` (how long a client
+  // waits before reconnecting), and a stream silent for sse_heartbeat gets a `: heartbeat`
+  // comment, so a client can tell a long sampling interval from a dead server.
+  std::chrono::milliseconds sse_retry = std::chrono::seconds(1);
+  std::chrono::milliseconds sse_heartbeat = std::chrono::seconds(2);
 };
 
 // Counters for /metrics; all monotonic except the *_open gauges. Relaxed atomics: each value is
@@ -87,8 +98,11 @@ class Server {
 
   // Binds and listens on every address (call once, before run()). On failure nothing stays
   // bound and the error's message() names the address, e.g. "127.0.0.1:80: Permission denied".
-  // Unix sockets: a stale socket file (nobody listening) is replaced; any other existing file is
-  // refused. The file gets socket_mode before the socket accepts connections.
+  // Unix sockets: bound under a temporary name in the same directory and rename()d over the
+  // path once listening, so an existing socket (stale, or a previous agent's that still
+  // serves) is replaced atomically; any other existing file is refused. The file gets
+  // socket_mode and its owner before it accepts connections. On stop the path is removed only
+  // if it is still this server's socket (same device and inode).
   boost::system::result<void> listen();
   // Actual addresses after listen(): ports chosen for ":0", e.g. "127.0.0.1:41234", "[::]:80",
   // "unix:///run/node-agent/agent.sock".
@@ -109,6 +123,16 @@ class Server {
   // it from an asio::signal_set handler, not a raw signal handler).
   void stop();
   bool stopping() const;
+
+  // Graceful with a grace period first, for the window in which load balancers still send new
+  // connections after a shutdown began (Kubernetes removes endpoints while the pod already got
+  // SIGTERM): keeps accepting and answering for `delay`, every response meanwhile with
+  // `Connection: close` so that clients reconnect elsewhere, then does what stop() does.
+  // stop() during the delay skips the rest of it. A delay <= 0 is stop(). Idempotent; same
+  // thread rules as stop().
+  void stop_after(std::chrono::milliseconds delay);
+  // True from stop_after() or stop() on.
+  bool closing() const;
 
   const ServerStats& stats() const;
 

@@ -8,6 +8,7 @@
 
 #include "http/header_value.h"
 #include "http/internal.h"
+#include "http/request_checks.h"
 #include "log/log.h"
 
 namespace nodeagent::http::detail {
@@ -48,7 +49,7 @@ bool has_ctl(std::string_view s) {
 bool allowed_field(std::string_view name, std::string_view value) {
   if (name.empty() || has_ctl(name) || has_ctl(value)) return false;
   return !iequals(name, "content-length") && !iequals(name, "transfer-encoding") &&
-         !iequals(name, "connection");
+         !iequals(name, "connection") && !iequals(name, "node-name");
 }
 
 class StreamSubscriber final : public Feed::Subscriber,
@@ -109,13 +110,7 @@ void RequestParser::on_field_impl(bhttp::field name, BeastView name_string, Beas
   int index = static_cast<int>(fields_.size());
   if (name == bhttp::field::accept && accept_index < 0) accept_index = index;
   if (name == bhttp::field::user_agent && user_agent_index < 0) user_agent_index = index;
-  if (name == bhttp::field::host) {
-    if (host_index < 0) {
-      host_index = index;
-    } else {
-      duplicate_host = true;
-    }
-  }
+  if (name == bhttp::field::host && host_index < 0) host_index = index;
   FieldRef ref;
   ref.name = store(name_string);
   ref.value = store(value);
@@ -261,19 +256,14 @@ void Session::handle_request() {
   request.headers = fields_;
   version_ = request.version;
 
-  if ((request.version >= 11 && p.host_index < 0) || p.duplicate_host) {
-    // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or any request with more than
-    // one, must be answered with 400.
-    shared_.stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    send_error(400, p.duplicate_host ? "more than one Host header\n" : "missing Host header\n",
-               request.method == bhttp::verb::head);
-    return;
-  }
   const bool head = request.method == bhttp::verb::head;
-  if (request.has_body && (head || request.method == bhttp::verb::get)) {
-    // Read-only server: a body on GET/HEAD is a confused or hostile client.
-    shared_.stats.body_rejected.fetch_add(1, std::memory_order_relaxed);
-    send_error(400, "request body not allowed\n", head);
+  if (auto rejection = check_request(request)) {
+    auto& counter = rejection->reason == Rejection::Reason::kBody ? shared_.stats.body_rejected
+                                                                  : shared_.stats.bad_requests;
+    counter.fetch_add(1, std::memory_order_relaxed);
+    log::debug("request refused",
+               {{"remote", remote_.to_string()}, {"reason", std::string(rejection->body)}});
+    send_error(rejection->status, rejection->body, head);
     return;
   }
 
@@ -290,8 +280,8 @@ void Session::handle_request() {
     response_ = Response::static_text(500, "internal server error\n");
   }
   // A body we did not read (non-GET methods) makes the connection unusable for another request.
-  const bool close = !request.keep_alive || request.has_body || draining_ ||
-                     shared_.stopping.load(std::memory_order_relaxed);
+  const bool close = !request.keep_alive || request.has_body || response_.close || draining_ ||
+                     shared_.closing_connections();
   if (response_.deferred) {
     defer(head, close);
   } else {
@@ -345,7 +335,7 @@ void Session::on_deferred(Response response, bool head, bool close) {
   error_code ec;
   socket_.cancel(ec);  // the ownership wait; its handler sees operation_aborted
   response_ = std::move(response);
-  respond(head, close || draining_ || shared_.stopping.load(std::memory_order_relaxed));
+  respond(head, close || response_.close || draining_ || shared_.closing_connections());
 }
 
 void Session::send_error(unsigned status, std::string_view body, bool head) {
@@ -385,6 +375,7 @@ void Session::serialize_head(bool close, bool stream) {
   h += "Date: ";
   h += worker_.date();
   h += "\r\n";
+  h += shared_.node_field;
   if (close) {
     h += "Connection: close\r\n";
   } else if (version_ == 10 && !stream) {
@@ -453,8 +444,10 @@ void Session::start_stream(bool head) {
 
 void Session::write_stream(std::shared_ptr<const std::string> chunk, bool with_header) {
   chunk_in_flight_ = std::move(chunk);
-  std::array<asio::const_buffer, 2> buffers{
+  // The first write carries the response head and the `retry:` field before any event.
+  std::array<asio::const_buffer, 3> buffers{
       with_header ? asio::buffer(head_) : asio::const_buffer(),
+      with_header ? asio::buffer(shared_.sse_preamble) : asio::const_buffer(),
       chunk_in_flight_ ? asio::buffer(*chunk_in_flight_) : asio::const_buffer()};
   stream_writing_ = true;
   deadline_ = worker_.now() + shared_.limits.send_timeout;
@@ -463,10 +456,18 @@ void Session::write_stream(std::shared_ptr<const std::string> chunk, bool with_h
   });
 }
 
+void Session::write_heartbeat() {
+  // A comment line (ignored by every SSE parser) as a block of its own.
+  static const auto kHeartbeat = std::make_shared<const std::string>(": heartbeat\n\n");
+  write_stream(kHeartbeat, false);
+}
+
 void Session::on_stream_write(error_code ec) {
   stream_writing_ = false;
   chunk_in_flight_.reset();
-  deadline_ = Clock::time_point::max();
+  // Next heartbeat after this much silence; the sweep runs every tick, so start it one tick
+  // early to keep the silence at most sse_heartbeat.
+  deadline_ = worker_.now() + std::max(shared_.sse_heartbeat - worker_.tick(), worker_.tick());
   if (state_ != State::kStreaming) return;
   if (ec) {
     close();
@@ -575,7 +576,7 @@ void Session::on_tick(Clock::time_point now) {
         shared_.stats.send_timeouts.fetch_add(1, std::memory_order_relaxed);
         close();
       } else {
-        deadline_ = Clock::time_point::max();
+        write_heartbeat();  // silent for sse_heartbeat
       }
       break;
     case State::kLingering:

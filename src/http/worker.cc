@@ -8,9 +8,11 @@ namespace {
 
 // Sweep often enough that a timeout fires within about 1/8 of its length, but never busier
 // than every 5 ms nor lazier than every 100 ms.
-Clock::duration tick_for(const Limits& limits) {
-  auto shortest = std::min(
-      {limits.read_timeout, limits.idle_timeout, limits.send_timeout, limits.drain_timeout});
+Clock::duration tick_for(const Shared& shared) {
+  const Limits& limits = shared.limits;
+  auto shortest =
+      std::min<Clock::duration>({limits.read_timeout, limits.idle_timeout, limits.send_timeout,
+                                 limits.drain_timeout, shared.sse_heartbeat});
   return std::clamp<Clock::duration>(shortest / 8, std::chrono::milliseconds(5),
                                      std::chrono::milliseconds(100));
 }
@@ -30,7 +32,7 @@ std::size_t format_http_date(std::time_t t, char* out, std::size_t size) {
 
 }  // namespace
 
-Worker::Worker(Shared& shared) : shared_(shared), tick_(tick_for(shared.limits)) { update_clock(); }
+Worker::Worker(Shared& shared) : shared_(shared), tick_(tick_for(shared)) { update_clock(); }
 
 Worker::~Worker() { destroying_ = true; }
 

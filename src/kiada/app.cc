@@ -20,28 +20,35 @@ http::Response no_store(http::Response r) {
 
 App::App(AppDeps deps) : deps_(std::move(deps)) {}
 
-http::Response App::page(const http::Request& request, bool html) const {
+http::Response App::page(const http::Request& request, Page kind) const {
   PageInput in;
   in.pod = deps_.pod;
   in.client_ip = client_ip(request);
   in.agent_source = deps_.agent_source;
   in.status_message = deps_.status ? deps_.status->get() : std::string();
   http::Response r;
-  r.deferred = [this, in = std::move(in), html](http::Response::Respond respond) mutable {
-    auto render = [in = std::move(in), html,
-                   respond = std::move(respond)](std::string line) mutable {
+  r.deferred = [this, in = std::move(in), kind](http::Response::Respond respond) mutable {
+    auto render = [in = std::move(in), kind,
+                   respond = std::move(respond)](client::Result<std::string> line) mutable {
       in.node_info = std::move(line);
-      if (html) {
-        respond(no_store(http::Response::text(200, render_html(in, find_asset("index.html")->body),
-                                              http::kTextHtml)));
-      } else {
-        respond(no_store(http::Response::text(200, render_text(in))));
+      switch (kind) {
+        case Page::kHtml:
+          respond(no_store(http::Response::text(
+              200, render_html(in, find_asset("index.html")->body), http::kTextHtml)));
+          break;
+        case Page::kText:
+          respond(no_store(http::Response::text(200, render_text(in))));
+          break;
+        case Page::kNodeInfo:
+          respond(no_store(
+              http::Response::text(in.node_info ? 200 : 502, node_info_text(in.node_info) + "\n")));
+          break;
       }
     };
     if (deps_.node_info) {
       deps_.node_info(std::move(render));
     } else {
-      render("ERROR: no node agent client");
+      render(client::Error{client::ErrorCode::kNoAgentConfigured, "no node agent client", 0});
     }
   };
   return r;
@@ -58,10 +65,11 @@ http::Response App::handle(const http::Request& request) const {
       return no_store(
           http::Response::static_text(302, "see /html\n").with_header("Location", "/html"));
     }
-    return page(request, false);
+    return page(request, Page::kText);
   }
-  if (path == "/text") return page(request, false);
-  if (path == "/html") return page(request, true);
+  if (path == "/text") return page(request, Page::kText);
+  if (path == "/html") return page(request, Page::kHtml);
+  if (path == "/node-info") return page(request, Page::kNodeInfo);
   if (path == "/healthz/ready") return http::Response::static_text(200, "OK\n");
   if (path == "/events") {
     if (!deps_.events) return http::Response::static_text(503, "no event stream\n");

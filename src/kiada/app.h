@@ -4,6 +4,8 @@
 //   GET /text           the text page          GET /html     the page with the live chart
 //   GET /events         SSE relay of the agent's stream (see relay.h)
 //   GET /assets/<file>  embedded script and style sheet
+//   GET /node-info      the page's "Node info" text alone (200, or 502 with the error): the live
+//                       page refreshes its card with it so card and live badge agree
 //   GET /healthz/ready  200 once serving (Kiada is useful even when the agent is down)
 //
 // Pages that show the agent's line are deferred responses (http::Response::deferred): the event
@@ -48,7 +50,7 @@ struct AppDeps {
   PodInfo pod;
   std::string agent_source;  // for the page, e.g. "NODE_AGENT_URL=http://..."
   // NodeInfoFetcher::async_line: calls back once, from any thread, within the agent timeout.
-  std::function<void(std::function<void(std::string)>)> node_info;
+  std::function<void(std::function<void(client::Result<std::string>)>)> node_info;
   std::shared_ptr<http::Feed> events;  // fed by StreamRelay
   std::shared_ptr<StatusMessage> status;
 };
@@ -59,8 +61,9 @@ class App {
   http::Response handle(const http::Request& request) const;
 
  private:
-  // The text or HTML page, answered (deferred) once the agent's line is in.
-  http::Response page(const http::Request& request, bool html) const;
+  enum class Page { kText, kHtml, kNodeInfo };
+  // The page, answered (deferred) once the agent's line is in.
+  http::Response page(const http::Request& request, Page kind) const;
 
   AppDeps deps_;
 };

@@ -1,16 +1,22 @@
 #include "kiada/node_info.h"
 
+#include <algorithm>
 #include <future>
 
 #include "log/log.h"
 
 namespace nodeagent::kiada {
 
+client::Error NodeInfoFetcher::shutdown_error() {
+  return client::Error{client::ErrorCode::kCancelled, "Kiada is shutting down", 0};
+}
+
 NodeInfoFetcher::NodeInfoFetcher(client::Result<client::Discovery> discovery,
                                  client::ClientOptions options)
     : options_(std::move(options)) {
+  options_.max_body_bytes = std::min(options_.max_body_bytes, kMaxLineBytes);
   if (!discovery) {
-    config_error_ = "ERROR: " + discovery.error().message();
+    config_error_ = discovery.error();
     return;
   }
   client_.emplace(discovery->endpoint, options_);
@@ -19,23 +25,32 @@ NodeInfoFetcher::NodeInfoFetcher(client::Result<client::Discovery> discovery,
 
 NodeInfoFetcher::~NodeInfoFetcher() { stop(); }
 
-void NodeInfoFetcher::stop() {
-  if (worker_.joinable()) {
-    worker_.request_stop();  // wakes the condition variable wait through the token
-    worker_.join();
+void NodeInfoFetcher::answer_waiters(const NodeLine& result) {
+  std::vector<Done> answered;
+  {
+    std::lock_guard lock(mutex_);
+    answered.swap(waiters_);
   }
-  std::vector<Done> left;
+  for (auto& done : answered) done(result);
+}
+
+void NodeInfoFetcher::stop() {
   {
     std::lock_guard lock(mutex_);
     stopped_ = true;
-    left.swap(waiters_);
   }
-  for (auto& done : left) done("ERROR: Kiada is shutting down");
+  // Pages first: they are answered while the call in flight is still being cancelled.
+  answer_waiters(shutdown_error());
+  if (worker_.joinable()) {
+    worker_.request_stop();  // wakes the wait, and cancels the call in flight (see run())
+    worker_.join();
+  }
+  answer_waiters(shutdown_error());  // anyone who joined meanwhile
 }
 
 void NodeInfoFetcher::async_line(Done done) {
-  if (!config_error_.empty()) {
-    done(config_error_);
+  if (config_error_) {
+    done(*config_error_);
     return;
   }
   {
@@ -49,17 +64,18 @@ void NodeInfoFetcher::async_line(Done done) {
       return;
     }
   }
-  done("ERROR: Kiada is shutting down");
+  done(shutdown_error());
 }
 
-std::string NodeInfoFetcher::line() {
-  auto result = std::make_shared<std::promise<std::string>>();
+NodeLine NodeInfoFetcher::line() {
+  auto result = std::make_shared<std::promise<NodeLine>>();
   auto future = result->get_future();
-  async_line([result](std::string line) { result->set_value(std::move(line)); });
+  async_line([result](NodeLine line) { result->set_value(std::move(line)); });
   if (future.wait_for(options_.timeout + kMargin) != std::future_status::ready) {
     // Only if the worker itself is starved; the client's own deadline normally fires first.
-    return "ERROR: timeout: no answer from the agent within " +
-           std::to_string(options_.timeout.count()) + " ms";
+    return client::Error{
+        client::ErrorCode::kTimeout,
+        "no answer from the agent within " + std::to_string(options_.timeout.count()) + " ms", 0};
   }
   return future.get();
 }
@@ -68,15 +84,15 @@ void NodeInfoFetcher::run(std::stop_token stop) {
   std::unique_lock lock(mutex_);
   while (changed_.wait(lock, stop, [&] { return in_flight_; }) && !stop.stop_requested()) {
     lock.unlock();
-    auto r = client_->text();
-    std::string result = r ? *r : "ERROR: " + r.error().message();
+    NodeLine r = client_->text(stop);
     if (!r) log::debug("node agent call failed", {{"error", r.error().message()}});
+    if (stop.stop_requested()) r = shutdown_error();
     lock.lock();
     std::vector<Done> answered;
     answered.swap(waiters_);  // including those who joined while the call ran
     in_flight_ = false;
     lock.unlock();
-    for (auto& done : answered) done(result);
+    for (auto& done : answered) done(r);
     lock.lock();
   }
 }

@@ -7,10 +7,15 @@
 // join it (single flight) and get its result. So a view waits at most the client timeout, and a
 // slow or dead agent sees one connection attempt at a time however many pages are being served.
 //
-// Thread-safety: async_line() and line() may be called from any number of threads.
+// Memory: the agent's line is about 100 bytes, so the answer is capped at kMaxLineBytes (a
+// bigger one is the error kBodyTooLarge, read no further than the cap); one result is shared by
+// every view of a round, so N concurrent views cost N pages of at most a few KiB each.
+//
+// Thread-safety: async_line(), line() and stop() may be called from any number of threads.
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -23,6 +28,8 @@
 
 namespace nodeagent::kiada {
 
+using NodeLine = client::Result<std::string>;
+
 class NodeInfoFetcher {
  public:
   // A failed discovery is reported by every line() without any network traffic.
@@ -31,25 +38,30 @@ class NodeInfoFetcher {
   NodeInfoFetcher(const NodeInfoFetcher&) = delete;
   NodeInfoFetcher& operator=(const NodeInfoFetcher&) = delete;
 
-  using Done = std::function<void(std::string)>;
+  using Done = std::function<void(NodeLine)>;
 
-  // Calls `done` once with the agent's line or "ERROR: <cause>" (e.g. "ERROR: connection
-  // refused: 10.0.0.7:11559"), on the worker thread, within options.timeout of the call (at once
-  // when discovery failed; with "ERROR: Kiada is shutting down" on stop()).
+  // Calls `done` once with the agent's line or the error (e.g. kConnectionRefused), on the worker
+  // thread, within options.timeout of the call (at once when discovery failed, and with
+  // shutdown_error() once stop() has begun).
   void async_line(Done done);
 
   // Blocking form for tests and tools: returns within options.timeout + kMargin.
-  std::string line();
+  NodeLine line();
 
-  // Stops the worker, answering pending callers; later calls get the shutdown error at once.
+  // Answers every pending caller with shutdown_error() at once, cancels the call in flight and
+  // joins the worker; later calls get the shutdown error at once. Idempotent.
   void stop();
 
+  static client::Error shutdown_error();
+
   static constexpr std::chrono::milliseconds kMargin{50};
+  static constexpr std::size_t kMaxLineBytes = 4096;  // the agent's line is ~100 bytes
 
  private:
   void run(std::stop_token stop);
+  void answer_waiters(const NodeLine& result);
 
-  std::string config_error_;  // non-empty: discovery failed
+  std::optional<client::Error> config_error_;  // discovery failed
   client::ClientOptions options_;
   std::optional<client::Client> client_;  // used only by the worker thread
 

@@ -6,8 +6,14 @@
 #include <optional>
 
 #include "http/header_value.h"
+#include "nodeagent/printable.h"
 
 namespace nodeagent::kiada {
+
+std::string node_info_text(const client::Result<std::string>& node_info) {
+  if (node_info) return client::printable(*node_info);
+  return "ERROR: " + client::printable(node_info.error().message());
+}
 
 std::string render_text(const PageInput& in) {
   return fmt::format(
@@ -17,7 +23,7 @@ std::string render_text(const PageInput& in) {
       "Node info: {7}\n"
       "Status message: {8}\n",
       kVersion, in.pod.pod_name, in.pod.node_name, in.pod.pod_hostname, in.pod.pod_ip,
-      in.pod.node_ip, in.client_ip, in.node_info,
+      in.pod.node_ip, in.client_ip, node_info_text(in.node_info),
       in.status_message.empty() ? "(none)" : in.status_message);
 }
 
@@ -56,8 +62,8 @@ std::string render_html(const PageInput& in, std::string_view tpl) {
     if (name == "pod_ip") return in.pod.pod_ip;
     if (name == "node_ip") return in.pod.node_ip;
     if (name == "client_ip") return in.client_ip;
-    if (name == "node_info") return in.node_info;
-    if (name == "node_info_class") return in.node_info.starts_with("ERROR:") ? "error" : "ok";
+    if (name == "node_info") return node_info_text(in.node_info);
+    if (name == "node_info_class") return in.node_info ? "ok" : "error";
     if (name == "agent_source") return in.agent_source;
     if (name == "status_message") {
       return in.status_message.empty() ? std::string("(none)") : in.status_message;

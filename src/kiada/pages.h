@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "nodeagent/error.h"
+
 namespace nodeagent::kiada {
 
 inline constexpr std::string_view kVersion = "0.9";
@@ -21,8 +23,8 @@ struct PodInfo {
 struct PageInput {
   PodInfo pod;
   std::string client_ip;
-  // The agent's text line, or "ERROR: <cause>" (see NodeInfoFetcher).
-  std::string node_info;
+  // The agent's text line, or why there is none (see NodeInfoFetcher).
+  client::Result<std::string> node_info;
   std::string agent_source;  // how the agent was found, e.g. "NODE_AGENT_URL=http://..."
   std::string status_message;
 };
@@ -32,6 +34,10 @@ struct PageInput {
 //   Pod hostname: H; Pod IP: A; Node IP: B; Client IP: C
 //   Node info: <agent line or ERROR: cause>
 std::string render_text(const PageInput& in);
+
+// What follows "Node info: " on every page: the agent's line, or "ERROR: <cause>" (the cause
+// names both nodes when another node's agent answered). Agent text goes through printable().
+std::string node_info_text(const client::Result<std::string>& node_info);
 
 // Fills the {{name}} placeholders of the embedded index.html, HTML-escaping every value.
 // Unknown placeholders are left as they are (a test catches them).

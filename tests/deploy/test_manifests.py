@@ -4,11 +4,16 @@ against the Kubernetes schema offline, and checks that each mode is consistent a
 import os
 import re
 import shutil
+import sys
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import KUSTOMIZE_ROOT, MODES, project_version
+from conftest import KUSTOMIZE_ROOT, MODES, REPO, project_version
+
+# The scheduler's host-port rule, shared with the e2e harness (which applies it to pods).
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+import scheduler  # noqa: E402
 
 NAMESPACE = "node-agent"
 AGENT_UID = 65532
@@ -17,6 +22,12 @@ HOST_PORT = 11559
 ALLOWED_CAPS = {("unix-socket", "socket-dir"): ["CHOWN"]}
 # Containers allowed to run as uid 0 (one-shot, capability-limited; docs/modes.md).
 ROOT_INIT_CONTAINERS = {("unix-socket", "socket-dir")}
+# After the shutdown delay the agent drains open connections for at most this long
+# (ServerOptions::drain_timeout in src/http/server.h).
+AGENT_DRAIN_S = 2
+# The endpoint race: kube-proxy keeps sending new connections to a deleted pod until it has seen
+# the pod turn terminating, typically within a second or two; the delay must outlast that.
+MIN_SHUTDOWN_DELAY_S = 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,6 +80,14 @@ def port_number(c, port):
     named = [p["containerPort"] for p in c.get("ports", []) if p.get("name") == port]
     assert named, f"port name {port!r} not declared by container {c['name']}"
     return named[0]
+
+
+def duration_s(text):
+    """Go-style duration (what the agent's duration flags take) -> seconds."""
+    units = {"ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    assert parts and "".join(n + u for n, u in parts) == text, f"bad duration {text!r}"
+    return sum(float(n) * units[u] for n, u in parts)
 
 
 def quantity(q):
@@ -271,22 +290,76 @@ def test_agent_reads_the_hosts_proc_and_sys_and_knows_its_node(rendered, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_update_strategy_fits_the_mode(rendered, mode):
+    """Surge (the new pod ready before the old one goes) wherever the scheduler lets two agent
+    pods share a node; replace in place only where a host port forbids it (host-port)."""
     ds = one(rendered[mode]["objects"], "DaemonSet", "node-agent")
     strategy = ds["spec"]["updateStrategy"]
     assert strategy["type"] == "RollingUpdate"
     surge = strategy["rollingUpdate"]["maxSurge"]
     unavailable = strategy["rollingUpdate"]["maxUnavailable"]
-    assert surge != 0 or unavailable != 0, "both 0 would never make progress"
     spec = ds["spec"]["template"]["spec"]
-    holds_node_resource = (spec.get("hostNetwork") or mode == "unix-socket" or any(
-        "hostPort" in p for c in spec["containers"] for p in c.get("ports", [])))
-    if holds_node_resource:
-        # A host port, the node's network port or the socket path is held by one pod per node:
-        # a surge pod could not start (or would steal the socket) while the old one runs.
-        assert (surge, unavailable) == (0, 1)
+    clash = scheduler.conflicts(spec, [spec])
+    if clash:
+        # The surge pod would stay Pending next to the old one: the rollout would hang.
+        assert (surge, unavailable) == (0, 1), clash
+        assert mode == "host-port", f"only host-port needs to give up the surge: {clash}"
     else:
-        # A Local Service keeps an endpoint on the node while the surge pod starts.
         assert (surge, unavailable) == (1, 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shutdown_delay_grace_period_and_probes_fit(rendered, mode):
+    """After SIGTERM the agent answers for --shutdown-delay (while kube-proxy and the clients
+    catch up), then drains: the grace period must cover both, and where a Service follows the
+    agent's readiness the kubelet must see it fail before the listener closes."""
+    objs = rendered[mode]["objects"]
+    spec = one(objs, "DaemonSet", "node-agent")["spec"]["template"]["spec"]
+    agent = container(spec, "node-agent")
+    text = flag(agent["args"], "shutdown-delay")
+    assert text, "--shutdown-delay missing"
+    delay = duration_s(text)
+    assert delay >= MIN_SHUTDOWN_DELAY_S
+    assert spec["terminationGracePeriodSeconds"] >= delay + AGENT_DRAIN_S + 1
+    assert "lifecycle" not in agent, "the delay is the agent's; a preStop sleep would double it"
+    rp = agent["readinessProbe"]
+    period, failures = rp.get("periodSeconds", 10), rp.get("failureThreshold", 3)
+    assert rp.get("timeoutSeconds", 1) < period
+    selected = [svc for svc in find(objs, "Service")
+                if svc["spec"]["selector"].items() <= spec_labels(objs).items()]
+    if selected:
+        # kube-proxy falls back to serving terminating endpoints when a node has no ready one.
+        assert period * failures <= delay, "unready only after the listener has closed"
+    # A surge waits for the new pod's readiness: a slow probe makes every node's update slow.
+    assert period <= 5
+
+
+def spec_labels(objs):
+    ds = one(objs, "DaemonSet", "node-agent")
+    return ds["spec"]["template"]["metadata"]["labels"]
+
+
+@pytest.mark.parametrize("pod,others,collides", [
+    # hostNetwork: the API server defaults each containerPort's hostPort to it.
+    ({"hostNetwork": True, "containers": [{"ports": [{"containerPort": 11559}]}]},
+     [{"hostNetwork": True, "containers": [{"ports": [{"containerPort": 11559}]}]}], True),
+    ({"hostNetwork": True, "containers": [{}]}, [{"hostNetwork": True, "containers": [{}]}],
+     False),
+    ({"containers": [{"ports": [{"containerPort": 8080, "hostPort": 11559}]}]},
+     [{"hostNetwork": True, "containers": [{"ports": [{"containerPort": 11559}]}]}], True),
+    ({"containers": [{"ports": [{"containerPort": 8080}]}]},
+     [{"containers": [{"ports": [{"containerPort": 8080}]}]}], False),
+    ({"containers": [{"ports": [{"containerPort": 8, "hostPort": 9, "protocol": "UDP"}]}]},
+     [{"containers": [{"ports": [{"containerPort": 8, "hostPort": 9}]}]}], False),
+    ({"containers": [{"ports": [{"containerPort": 8, "hostPort": 9, "hostIP": "10.0.0.1"}]}]},
+     [{"containers": [{"ports": [{"containerPort": 8, "hostPort": 9, "hostIP": "10.0.0.2"}]}]}],
+     False),
+    ({"containers": [{"ports": [{"containerPort": 8, "hostPort": 9, "hostIP": "10.0.0.1"}]}]},
+     [{"containers": [{"ports": [{"containerPort": 8, "hostPort": 9}]}]}], True),
+    ({"initContainers": [{"ports": [{"containerPort": 8, "hostPort": 9}]}], "containers": [{}]},
+     [{"containers": [{"ports": [{"containerPort": 8, "hostPort": 9}]}]}], True),
+])
+def test_scheduler_host_port_rule(pod, others, collides):
+    assert bool(scheduler.conflicts(pod, others)) == collides
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -304,8 +377,12 @@ def test_listen_address_ports_probes_and_client_url_agree(rendered, mode):
         assert host == "", "listen on every address of the pod (or node) network"
         # Unprivileged port: no NET_BIND_SERVICE.
         assert port >= 1024
-        assert [p["containerPort"] for p in agent["ports"]] == [port]
-        assert agent["ports"][0]["name"] == "http"
+        if ds_spec.get("hostNetwork"):
+            # A declared port would become a hostPort and keep the surge pod Pending.
+            assert "ports" not in agent
+        else:
+            assert [p["containerPort"] for p in agent["ports"]] == [port]
+            assert agent["ports"][0]["name"] == "http"
         for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
             get = agent[probe]["httpGet"]
             assert get["path"] == path
@@ -332,7 +409,7 @@ def test_listen_address_ports_probes_and_client_url_agree(rendered, mode):
         assert all("hostPort" not in p for p in agent["ports"])
     elif mode in ("host-port", "host-network"):
         assert url == f"http://$(NODE_IP):{HOST_PORT}"
-        published = agent["ports"][0].get("hostPort", port if ds_spec.get("hostNetwork") else None)
+        published = port if ds_spec.get("hostNetwork") else agent["ports"][0].get("hostPort")
         assert published == HOST_PORT
         if mode == "host-network":
             assert ds_spec["hostNetwork"] is True and port == HOST_PORT

@@ -10,7 +10,12 @@ Layout (every name starts with the run's prefix, nothing is created in the host'
     <p>-x            a client outside the cluster: on the bridge (172.18.0.100), knows only the LAN
 
 Services and hostPorts are the same nftables DNAT rules kube-proxy (nftables mode) and the CNI
-portmap plugin install, regenerated atomically per node whenever endpoints change.
+portmap plugin install, regenerated atomically per node. The two follow different clocks, as in
+a cluster: a hostPort rule lives as long as the pod's sandbox (portmap adds it when the sandbox
+is created and removes it when the sandbox is torn down, whatever the pod's readiness), while
+kube-proxy sees endpoint changes `endpoint_lag` seconds late (pod status -> EndpointSlice
+controller -> kube-proxy resync). A deleted pod gets SIGTERM at once and stays an endpoint until
+kube-proxy has seen it turn terminating, exactly the race a real rollout has.
 
 Cleanup: every run owns /tmp/nae2e/<run-id>/ (a pid file, the pods' files, a list of mount points
 it had to create). `sweep()` removes namespaces, processes and mount points of runs whose owner
@@ -26,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,9 +84,14 @@ class Pod:
     ns: str
     ip: str
     ports: list[dict]  # {"containerPort": int, "hostPort": int | None, "protocol": str}
+    spec: dict = field(default_factory=dict)  # the pod template's spec (scheduler, grace period)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    # The kubelet's Ready condition (readiness probe results, kubelet.Prober) and the API's
+    # deletionTimestamp; the EndpointSlice controller derives the endpoint's conditions from both.
     ready: bool = False
+    terminating: bool = False
+    stop_probing: threading.Event = field(default_factory=threading.Event)
 
     def container_pid(self) -> int | None:
         """PID (host view) of the container's process: the first descendant that is not
@@ -127,6 +138,26 @@ class Node:
         return str(self.subnet.network_address + 1)
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """One pod's entry in an EndpointSlice, as kube-proxy last saw it."""
+
+    pod: str
+    ip: str
+    node: str
+    labels: tuple[tuple[str, str], ...]
+    ready: bool  # Ready condition and not terminating
+    serving: bool  # Ready condition, terminating or not
+    terminating: bool
+
+
+def usable(eps: list[Endpoint]) -> list[Endpoint]:
+    """kube-proxy's choice (KEP-1669): the ready endpoints; when there are none, the serving
+    terminating ones."""
+    ready = [e for e in eps if e.ready]
+    return ready or [e for e in eps if e.serving and e.terminating]
+
+
 @dataclass
 class Service:
     name: str
@@ -139,7 +170,8 @@ class Service:
 
 
 class Cluster:
-    def __init__(self, node_names: list[str], run_id: str | None = None):
+    def __init__(self, node_names: list[str], run_id: str | None = None,
+                 endpoint_lag: float = 1.0):
         self.run_id = run_id or f"{os.getpid():x}{int(time.time()) % 0xFFFF:04x}"
         self.prefix = f"{FAMILY}-{self.run_id}"
         self.state = STATE_ROOT / self.run_id
@@ -152,6 +184,15 @@ class Cluster:
         self._veth_seq = 0
         self._created_mountpoints: list[str] = []
         self.destroyed = False
+        # Pod objects that exist in the "API" (created, not yet deleted): what the scheduler and
+        # the EndpointSlice controller see. A node's `pods` are the sandboxes on it.
+        self.api_pods: list[Pod] = []
+        self.endpoint_lag = endpoint_lag
+        self._lock = threading.RLock()  # endpoint views and nft writes
+        self._ep_seq = 0  # last endpoint change
+        self._ep_applied = 0  # last change kube-proxy has programmed
+        self._ep_view: list[Endpoint] = []
+        self._timers: list[threading.Timer] = []
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -175,8 +216,12 @@ class Cluster:
     def destroy(self) -> None:
         if self.destroyed:
             return
+        pods = [p for n in self.nodes for p in n.pods]
+        self.delete_pods(pods, grace=2.0, hurry=True)
         self.destroyed = True
-        self.delete_pods([p for n in self.nodes for p in n.pods], grace=2.0)
+        with self._lock:
+            for t in self._timers:
+                t.cancel()
         _remove_run(self.state, self.prefix)
 
     def _add_ns(self, ns: str) -> None:
@@ -217,10 +262,11 @@ class Cluster:
 
     def add_pod(self, node: Node, name: str, labels: dict[str, str], containers,
                 host_network: bool = False, host_pid: bool = False, host_ipc: bool = False,
-                ports: list[dict] | None = None) -> Pod:
-        """Creates the pod's network (unless hostNetwork), runs its init containers to completion
-        and starts its app container. `containers(pod)` returns (init specs, app spec): the specs
-        depend on the pod's IP and node (Downward API)."""
+                ports: list[dict] | None = None, spec: dict | None = None) -> Pod:
+        """Creates the pod's sandbox: its network (unless hostNetwork) and the hostPort rules for
+        it; runs its init containers to completion and starts its app container.
+        `containers(pod)` returns (init specs, app spec): the specs depend on the pod's IP and
+        node (Downward API). The pod is not ready until a prober says so."""
         self._pod_seq += 1
         if host_network:
             ns, ip = node.ns, node.ip
@@ -241,8 +287,13 @@ class Cluster:
             ns_sh(ns, "ip", "route", "add", "default", "via", node.gateway(), "dev", "eth0")
             # containerd/CRI-O let pod processes bind ports < 1024 without a capability.
             ns_sh(ns, "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0")
-        pod = Pod(name, node, dict(labels), host_network, ns, ip, list(ports or []))
-        node.pods.append(pod)
+        pod = Pod(name, node, dict(labels), host_network, ns, ip, list(ports or []),
+                  dict(spec or {}))
+        with self._lock:
+            node.pods.append(pod)
+            self.api_pods.append(pod)
+            if any(p.get("hostPort") for p in pod.ports) and not host_network:
+                self.sync_rules(node)  # CNI ADD: portmap installs the hostPort DNAT
         try:
             inits, app = containers(pod)
         except Exception:
@@ -312,62 +363,114 @@ class Cluster:
             with open(self.state / "mountpoints", "a") as f:
                 f.write(f"{m}\n")
 
-    def stop_pods(self, pods: list[Pod], grace: float = 5.0) -> list[int | None]:
-        """SIGTERM to each container's process (as the kubelet does), SIGKILL to what still runs
-        after `grace`. Returns the exit status of each pod's process tree (-9: killed)."""
+    def delete_pods(self, pods: list[Pod], grace: float | None = None,
+                    hurry: bool = False) -> list[int | None]:
+        """Deletes the pods as the API server and kubelet do, all at once: the pods turn
+        terminating (kube-proxy notices `endpoint_lag` later) and their containers get SIGTERM
+        at the same moment; what still runs after the grace period (the pod's
+        terminationGracePeriodSeconds unless `grace` is given) is killed. Then the sandbox goes
+        (hostPort rules, network) and the object leaves the API. Returns each pod's exit status
+        (-9: killed). `hurry` (teardown, reconfiguration: nothing measured) follows the SIGTERM
+        with a SIGINT, which makes an agent skip its shutdown delay."""
         running = [p for p in pods if p.proc is not None and p.proc.poll() is None]
-        for pod in pods:
-            pod.ready = False
+        with self._lock:
+            for pod in pods:
+                pod.terminating = True
+            self.endpoints_changed()
         for pod in running:
-            pid = pod.container_pid()
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + grace
+            _signal(pod.container_pid(), signal.SIGTERM)
+        if hurry:
+            for pod in running:
+                _signal(pod.container_pid(), signal.SIGINT)
+        t0 = time.monotonic()
         for pod in running:
+            g = grace if grace is not None else float(
+                pod.spec.get("terminationGracePeriodSeconds", 30))
             try:
-                pod.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                pod.proc.wait(timeout=max(0.0, t0 + g - time.monotonic()))
             except subprocess.TimeoutExpired:
                 _kill_group(pod.proc.pid)
                 pod.proc.wait(timeout=5)
-        return [p.proc.returncode if p.proc is not None else None for p in pods]
-
-    def delete_pods(self, pods: list[Pod], grace: float = 5.0) -> list[int | None]:
-        """Removes the pods from the endpoints first (like endpoints going terminating), then
-        stops them and deletes their networks."""
-        for pod in pods:
-            pod.ready = False
-            if pod in pod.node.pods:
-                pod.node.pods.remove(pod)
-        self.sync_all_rules()
-        status = self.stop_pods(pods, grace)
+        with self._lock:
+            for pod in pods:
+                pod.stop_probing.set()
+                pod.ready = False
+                if pod in pod.node.pods:
+                    pod.node.pods.remove(pod)  # CNI DEL: the hostPort rules go with the sandbox
+                if pod in self.api_pods:
+                    self.api_pods.remove(pod)
+            for node in {id(p.node): p.node for p in pods}.values():
+                self.sync_rules(node)
+            self.endpoints_changed()
         for pod in pods:
             if not pod.host_network:
                 sh("ip", "netns", "del", pod.ns, check=False)
-        return status
+        return [p.proc.returncode if p.proc is not None else None for p in pods]
 
-    def delete_pod(self, pod: Pod, grace: float = 5.0) -> int | None:
+    def delete_pod(self, pod: Pod, grace: float | None = None) -> int | None:
         return self.delete_pods([pod], grace)[0]
 
-    def wait_ready(self, pod: Pod, probe, timeout: float = 20.0, mark_ready: bool = True) -> None:
-        """Polls `probe(pod)` until it returns True (kubelet's readiness probe), then adds the
-        pod to the endpoints (unless mark_ready is False: "running" is all the caller wants)."""
+    def set_ready(self, pod: Pod, ready: bool) -> None:
+        """The kubelet's Ready condition changed (a prober's verdict)."""
+        with self._lock:
+            if pod.ready != ready:
+                pod.ready = ready
+                self.endpoints_changed()
+
+    def wait_ready(self, pod: Pod, timeout: float = 20.0) -> None:
+        """Waits until the kubelet reports the pod Ready (its prober must be running)."""
+        self._wait_pod(pod, lambda: pod.ready, timeout, "not ready")
+
+    def wait_running(self, pod: Pod, probe, timeout: float = 20.0) -> None:
+        """Waits until `probe(pod)` passes, without touching readiness ("it listens")."""
+        self._wait_pod(pod, lambda: probe(pod), timeout, "not running")
+
+    def _wait_pod(self, pod: Pod, cond, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
-        while True:
+        while not cond():
             if pod.proc is not None and pod.proc.poll() is not None:
                 raise RuntimeError(f"pod {pod.name} exited with {pod.proc.returncode}:\n"
                                    f"{pod.log()[-3000:]}")
-            if probe(pod):
-                break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"pod {pod.name} not ready after {timeout}s:\n"
+                raise RuntimeError(f"pod {pod.name} {what} after {timeout}s:\n"
                                    f"{pod.log()[-3000:]}")
             time.sleep(0.05)
-        if mark_ready:
-            pod.ready = True
-            self.sync_all_rules()
+
+    # ---- the EndpointSlice controller and kube-proxy's view of it --------------------------
+
+    def endpoints_changed(self) -> None:
+        """Pod readiness or existence changed: kube-proxy programs the new endpoint conditions
+        `endpoint_lag` seconds from now (the conditions as they are now, not as they will be)."""
+        with self._lock:
+            self._ep_seq += 1
+            seq = self._ep_seq
+            snapshot = [Endpoint(p.name, p.ip, p.node.name, tuple(sorted(p.labels.items())),
+                                 p.ready and not p.terminating, p.ready, p.terminating)
+                        for p in self.api_pods if not p.host_network]
+            if self.endpoint_lag <= 0:
+                self._apply_endpoints(seq, snapshot)
+                return
+            t = threading.Timer(self.endpoint_lag, self._apply_endpoints, (seq, snapshot))
+            t.daemon = True
+            self._timers = [x for x in self._timers if x.is_alive()] + [t]
+            t.start()
+
+    def _apply_endpoints(self, seq: int, snapshot: list[Endpoint]) -> None:
+        with self._lock:
+            if seq <= self._ep_applied or self.destroyed:
+                return
+            self._ep_applied, self._ep_view = seq, snapshot
+            if self.services:
+                self.sync_all_rules()
+
+    def wait_endpoints_synced(self, timeout: float = 10.0) -> None:
+        """Waits until kube-proxy has programmed every endpoint change made so far."""
+        want = self._ep_seq
+        deadline = time.monotonic() + timeout
+        while self._ep_applied < want:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"kube-proxy still behind after {timeout}s")
+            time.sleep(0.02)
 
     # ---- kube-proxy and portmap, as nftables rules ------------------------------------------
 
@@ -379,13 +482,15 @@ class Cluster:
         self.services.clear()
         self.sync_all_rules()
 
-    def endpoints(self, svc: Service) -> list[Pod]:
-        return [p for n in self.nodes for p in n.pods
-                if p.ready and all(p.labels.get(k) == v for k, v in svc.selector.items())]
+    def endpoints(self, svc: Service) -> list[Endpoint]:
+        """The Service's endpoints as kube-proxy last saw them (ready, terminating or not)."""
+        return [e for e in self._ep_view
+                if all(dict(e.labels).get(k) == v for k, v in svc.selector.items())]
 
     def sync_all_rules(self) -> None:
-        for node in self.nodes:
-            self.sync_rules(node)
+        with self._lock:
+            for node in self.nodes:
+                self.sync_rules(node)
 
     def rules(self, node: Node) -> str:
         """The node's whole ruleset (replaced atomically): kube-proxy's service DNAT and the
@@ -393,10 +498,10 @@ class Cluster:
         endpoints in filter chains (nat chains may not drop)."""
         dnat, verdicts, hostports = [], [], []
         for svc in self.services:
-            everywhere = self.endpoints(svc)
+            everywhere = usable(self.endpoints(svc))
             eps = everywhere
             if svc.internal_traffic_policy == "Local":
-                eps = [p for p in everywhere if p.node is node]
+                eps = usable([e for e in self.endpoints(svc) if e.node == node.name])
             match = f"ip daddr {svc.vip} tcp dport {svc.port}"
             if eps:
                 targets = ", ".join(f"{i} : {p.ip} . {svc.target_port}" for i, p in enumerate(eps))
@@ -407,8 +512,8 @@ class Cluster:
             else:
                 # kube-proxy: "has no endpoints" -> REJECT
                 verdicts.append(f"{match} counter reject with tcp reset")
-        for pod in node.pods:
-            if pod.host_network or not pod.ready:
+        for pod in node.pods:  # portmap: every sandbox's hostPorts, ready or not
+            if pod.host_network:
                 continue
             for port in pod.ports:
                 if port.get("hostPort"):
@@ -435,15 +540,24 @@ class Cluster:
         return "\n".join(out) + "\n"
 
     def sync_rules(self, node: Node) -> None:
-        if self.destroyed:
-            return
-        ns_sh(node.ns, "nft", "-f", "-", input=self.rules(node))
+        with self._lock:
+            if self.destroyed:
+                return
+            ns_sh(node.ns, "nft", "-f", "-", input=self.rules(node))
 
     # ---- requests ------------------------------------------------------------------------------
 
     def get(self, ns: str, host: str, port: int, path: str = "/", count: int = 1,
             timeout: float = 3.0):
         return http_get(ns, host, port, path, timeout=timeout, count=count)
+
+
+def _signal(pid: int | None, sig: int) -> None:
+    if pid:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def _kill_group(pgid: int) -> None:

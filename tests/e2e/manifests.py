@@ -192,6 +192,16 @@ class Mode:
     def host_ports(self) -> list[int]:
         return [p["hostPort"] for p in self.agent.ports if p.get("hostPort")]
 
+    def agent_tcp_port(self) -> int | None:
+        """The TCP port of the agent's first --listen-address (None for a unix socket)."""
+        for a in self.agent.container.get("args", []):
+            if a.startswith("--listen-address="):
+                addr = a.split("=", 1)[1]
+                if addr.startswith("unix://"):
+                    return None
+                return int(addr.rsplit(":", 1)[1])
+        return None
+
 
 def load_mode(overlay: str, objects: list[dict] | None = None) -> Mode:
     objects = objects if objects is not None else render(overlay)
@@ -262,8 +272,11 @@ def binary_for(container: dict) -> Path:
 
 
 def container_spec(w: Workload, container: dict, pod: Pod, host_dirs: dict[str, str],
-                   extra_args: list[str] | None = None) -> ContainerSpec:
+                   extra_args: list[str] | None = None,
+                   env_overrides: dict[str, str] | None = None) -> ContainerSpec:
     env = resolve_env(container, pod, w.namespace)
+    for name, value in (env_overrides or {}).items():
+        env[name] = expand(value, env)
     cmd = container.get("command") or []
     argv = [str(binary_for(container))] + [expand(str(a), env) for a in cmd[1:]]
     argv += [expand(str(a), env) for a in container.get("args", [])]

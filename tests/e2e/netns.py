@@ -68,6 +68,7 @@ class Reply:
     body: str
     error: str = ""
     seconds: float = 0.0  # time from sending the request to the end of the reply
+    started: float = 0.0  # time.monotonic() when the request was sent
 
 
 def _get(host: str, port: int, path: str, timeout: float, count: int, headers: dict,
@@ -87,12 +88,13 @@ def _get(host: str, port: int, path: str, timeout: float, count: int, headers: d
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             body = resp.read().decode("utf-8", "replace")
-            replies.append(Reply(resp.status, body, seconds=time.monotonic() - t0))
+            replies.append(Reply(resp.status, body, seconds=time.monotonic() - t0, started=t0))
             if resp.will_close:
                 conn.close()
                 conn = None
         except (OSError, http.client.HTTPException) as e:
-            replies.append(Reply(None, "", f"{type(e).__name__}: {e}", time.monotonic() - t0))
+            replies.append(Reply(None, "", f"{type(e).__name__}: {e}", time.monotonic() - t0,
+                                 t0))
             if conn is not None:
                 conn.close()
             conn = None

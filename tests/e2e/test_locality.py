@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,9 @@ AGENT_LINE = re.compile(r"^(\S+) uptime: ")
 
 
 def classify(reply: Reply, kiada_node: str) -> tuple[str, str]:
-    """-> (outcome, detail); outcome is local | foreign | error (Kiada reported an agent error)
-    | kiada-failed (no proper Kiada page at all)."""
+    """-> (outcome, detail); outcome is local | foreign | refused (Kiada's client refused an
+    answer from another node: `Node info: ERROR: wrong node ...`) | error (Kiada reported
+    another agent error) | kiada-failed (no proper Kiada page at all)."""
     if reply.status != 200:
         return "kiada-failed", reply.error or f"HTTP {reply.status}"
     served = SERVED_BY.search(reply.body)
@@ -46,6 +48,8 @@ def classify(reply: Reply, kiada_node: str) -> tuple[str, str]:
     if served.group(2) != kiada_node:
         return "kiada-failed", f"Kiada says node {served.group(2)!r}, runs on {kiada_node!r}"
     line = info.group(1)
+    if line.startswith("ERROR: wrong node"):
+        return "refused", line
     if line.startswith("ERROR:"):
         return "error", line
     agent = AGENT_LINE.match(line)
@@ -54,18 +58,31 @@ def classify(reply: Reply, kiada_node: str) -> tuple[str, str]:
     return ("local", line) if agent.group(1) == kiada_node else ("foreign", agent.group(1))
 
 
-def tally(replies: list[Reply], kiada_node: str) -> tuple[Counter, list[str]]:
-    counts, details = Counter(), []
+@dataclass
+class Tally:
+    counts: Counter
+    details: list[str]  # the first few non-local outcomes
+    seconds: list[float]  # every page's latency
+    kinds: Counter  # non-local outcomes by kind and detail (numbers masked), for the report
+
+    def top(self) -> str:
+        return "; ".join(f"{n}x {k}" for k, n in self.kinds.most_common(2))
+
+
+def tally(replies: list[Reply], kiada_node: str) -> Tally:
+    t = Tally(Counter(), [], [r.seconds for r in replies], Counter())
     for r in replies:
         outcome, detail = classify(r, kiada_node)
-        counts[outcome] += 1
-        if outcome != "local" and len(details) < 5:
-            details.append(f"{outcome}: {detail}")
-    return counts, details
+        t.counts[outcome] += 1
+        if outcome != "local":
+            if len(t.details) < 5:
+                t.details.append(f"{outcome}: {detail}")
+            t.kinds[f"{outcome}: " + re.sub(r"\d+", "N", detail)[:90]] += 1
+    return t
 
 
 def load(dep: ModeDeployment, nodes: list[str], per_node: int = REQUESTS_PER_NODE):
-    """`per_node` requests to each listed node's Kiada, all nodes at once."""
+    """`per_node` requests to each listed node's Kiada, all nodes at once -> {node: Tally}."""
     port = dep.mode.kiada_port()
 
     def one(node_name):
@@ -78,10 +95,13 @@ def load(dep: ModeDeployment, nodes: list[str], per_node: int = REQUESTS_PER_NOD
     return {n: tally(r, n) for n, r in results.items()}
 
 
-def summarize(per_node) -> Counter:
-    total = Counter()
-    for counts, _ in per_node.values():
-        total += counts
+def summarize(per_node: dict[str, Tally]) -> Tally:
+    total = Tally(Counter(), [], [], Counter())
+    for t in per_node.values():
+        total.counts += t.counts
+        total.details += t.details
+        total.seconds += t.seconds
+        total.kinds += t.kinds
     return total
 
 
@@ -99,11 +119,9 @@ def dep(request, cluster):
 def test_every_request_is_served_by_the_local_agent(dep):
     per_node = load(dep, AGENT_NODES)
     total = summarize(per_node)
-    requests = sum(total.values())
-    record(dep.mode.overlay, "steady state", requests, total["local"], total["foreign"],
-           total["error"] + total["kiada-failed"])
-    for node, (counts, details) in per_node.items():
-        assert counts["local"] == REQUESTS_PER_NODE, f"{node}: {dict(counts)} {details}"
+    record(dep.mode.overlay, "steady state", total.counts, latencies=total.seconds)
+    for node, t in per_node.items():
+        assert t.counts["local"] == REQUESTS_PER_NODE, f"{node}: {dict(t.counts)} {t.details}"
 
 
 def test_kiada_sees_its_downward_api_values(dep, cluster):
@@ -153,7 +171,7 @@ def test_node_without_agent_gets_an_error_in_time(dep, cluster):
         # unix-socket: Kiada mounts the socket directory as a hostPath of type Directory, so on a
         # node where no agent ever ran the kubelet cannot mount it and the pod stays pending.
         assert "FailedMount" in dep.pending[node], dep.pending[node]
-        record(dep.mode.overlay, f"{node} (agent never ran)", 0, 0, 0, 0,
+        record(dep.mode.overlay, f"{node} (agent never ran)", Counter(),
                "Kiada pod stays pending: " + dep.pending[node].split(":")[0] +
                " (hostPath type Directory)")
         # A node where the agent ran once (the directory exists) but is gone now.
@@ -168,12 +186,11 @@ def test_node_without_agent_gets_an_error_in_time(dep, cluster):
     pod = dep.kiadas[node]
     replies = http_get(pod.node.ns, pod.ip, dep.mode.kiada_port(), KIADA_PATH, timeout=10.0,
                        count=5)
-    counts, details = tally(replies, node)
+    t = tally(replies, node)
     slowest = max(r.seconds for r in replies)
-    record(dep.mode.overlay, node_case, len(replies), counts["local"],
-           counts["foreign"], counts["error"] + counts["kiada-failed"],
-           f"Kiada answered `Node info: ERROR: ...` within {slowest:.2f} s")
-    assert counts["error"] == len(replies), f"{dict(counts)} {details}"
+    record(dep.mode.overlay, node_case, t.counts,
+           f"Kiada answered `Node info: ERROR: ...` within {slowest:.2f} s", t.seconds)
+    assert t.counts["error"] == len(replies), f"{dict(t.counts)} {t.details}"
     assert slowest < NO_AGENT_BOUND_S, f"slowest answer took {slowest:.2f} s"
 
 
@@ -182,7 +199,7 @@ def agent_tcp_port(dep: ModeDeployment) -> int | None:
     if dep.mode.host_ports():
         return dep.mode.host_ports()[0]
     if dep.mode.agent.host_network:
-        return dep.mode.agent.ports[0]["containerPort"]
+        return dep.mode.agent_tcp_port()
     return None
 
 
@@ -221,32 +238,47 @@ def test_unix_socket_mode_has_no_tcp_listener(dep):
 
 
 def test_rolling_restart_under_load(dep, cluster):
+    """One Kiada under load while its node's agent is replaced as the DaemonSet's strategy
+    says, with kube-proxy lagging behind (cluster.endpoint_lag): no error, no foreign page."""
     node = cluster.node(AGENT_NODES[0])
     kiada = dep.kiadas[node.name]
     replies: list[Reply] = []
     stop = threading.Event()
     loader = threading.Thread(target=http_loop, args=(
-        kiada.node.ns, kiada.ip, dep.mode.kiada_port(), KIADA_PATH, stop, 5000, 60.0, replies))
+        kiada.node.ns, kiada.ip, dep.mode.kiada_port(), KIADA_PATH, stop, 20000, 90.0, replies))
     loader.start()
     try:
         _wait_for(lambda: len(replies) >= 50, 20, "load before the rollout")
+        t0 = time.monotonic()
         roll = dep.roll_agent(node)
+        t1 = time.monotonic()
         after = len(replies)
         _wait_for(lambda: len(replies) >= after + 50, 20, "load after the rollout")
     finally:
         stop.set()
         loader.join()
-    counts, details = tally(replies, node.name)
-    late, _ = tally(replies[after:], node.name)
-    record(dep.mode.overlay, f"rolling restart of {node.name}'s agent under load",
-           len(replies), counts["local"], counts["foreign"],
-           counts["error"] + counts["kiada-failed"],
-           ("surge" if roll["surge"] else "delete, then create") +
-           f"; old agent exit {roll['old_exit']}; rollout {roll['seconds']:.1f} s")
-    assert counts["foreign"] == 0, details
-    assert counts["kiada-failed"] == 0, details
-    assert late["local"] > 0, "no local answer after the rollout"
+    t = tally(replies, node.name)
+    during = [r.seconds for r in replies if t0 <= r.started <= t1]
+    late = tally(replies[after:], node.name)
+    if roll["stuck"]:
+        how = "rollout STUCK: " + roll["stuck"]
+    else:
+        how = ("surge: new pod Ready after {new_ready_s:.1f} s, old pod gone after "
+               "{old_gone_s:.1f} s" if roll["surge"] else
+               "delete, then create: old pod gone after {old_gone_s:.1f} s, new pod Ready "
+               "after {new_ready_s:.1f} s").format(**roll)
+        how += f"; old agent exit {roll['old_exit']}"
+    bad = [r.started - t0 for r in replies if classify(r, node.name)[0] != "local"]
+    if bad:
+        how += f"; errors from +{min(bad):.2f} s to +{max(bad):.2f} s: {t.top()}"
+    record(dep.mode.overlay, f"rollout of {node.name}'s agent under load", t.counts, how,
+           during, roll.get("seconds"))
+    assert not roll["stuck"], f"{roll['stuck']}\n{roll.get('new_log', '')}"
+    assert t.counts["foreign"] == 0, t.details
+    assert t.counts["kiada-failed"] == 0, t.details
+    assert late.counts["local"] > 0, "no local answer after the rollout"
     assert roll["old_exit"] == 0, "the old agent did not exit cleanly on SIGTERM"
+    assert t.counts["local"] == len(replies), f"{dict(t.counts)}: {t.top()}"
 
 
 def test_kiada_stops_on_sigterm_as_pid_1(dep):
@@ -273,14 +305,35 @@ def test_cluster_policy_contrast(dep, cluster):
         dep.set_internal_traffic_policy("Local")
         dep.restart_kiadas()
     total = summarize(per_node)
-    record(dep.mode.overlay, "contrast: internalTrafficPolicy Cluster", sum(total.values()),
-           total["local"], total["foreign"], total["error"] + total["kiada-failed"],
+    record(dep.mode.overlay, "contrast: internalTrafficPolicy Cluster", total.counts,
            "all 4 nodes' Kiada, fresh pods; only the policy changed. Kiada keeps one "
-           "keep-alive connection, so each pod sticks to one randomly picked agent")
-    assert total["foreign"] > 0
+           "keep-alive connection, so each pod sticks to one randomly picked agent; an answer "
+           "from another node is refused (`Node info: ERROR: wrong node ...`)", total.seconds)
+    assert total.counts["foreign"] == 0, total.details
+    # The contrast still spreads: without the check these would be foreign pages.
+    assert total.counts["refused"] > 0, dict(total.counts)
     no_agent = next(n.name for n in cluster.nodes if n.name not in AGENT_NODES)
-    counts, details = per_node[no_agent]
-    assert counts["foreign"] == REQUESTS_PER_NODE, f"{no_agent}: {dict(counts)} {details}"
+    t = per_node[no_agent]
+    assert t.counts["refused"] == REQUESTS_PER_NODE, f"{no_agent}: {dict(t.counts)} {t.details}"
+
+
+def test_misrouted_agent_url_is_refused(dep, cluster):
+    """A Kiada whose NODE_AGENT_URL names another node's agent (a copy-pasted URL, a wrong
+    Downward API field) gets no page with that node's data: its client refuses the answers."""
+    if dep.mode.overlay != "host-port":
+        pytest.skip("checked once, in host-port (any node's agent is reachable there)")
+    node, other = cluster.node(AGENT_NODES[0]), cluster.node(AGENT_NODES[1])
+    url = f"http://{other.ip}:{dep.mode.host_ports()[0]}"
+    dep.replace_kiada(node, {"NODE_AGENT_URL": url})
+    try:
+        t = load(dep, [node.name])[node.name]
+    finally:
+        dep.replace_kiada(node)
+    record(dep.mode.overlay, f"misrouted: {node.name}'s Kiada with NODE_AGENT_URL={url} "
+           f"({other.name}'s agent)", t.counts, "every answer refused, none shown", t.seconds)
+    assert t.counts["foreign"] == 0, t.details
+    assert t.counts["refused"] == REQUESTS_PER_NODE, f"{dict(t.counts)} {t.details}"
+    assert f'"{other.name}"' in t.details[0] and f'"{node.name}"' in t.details[0], t.details
 
 
 def agent_has_flag(flag: str) -> bool:
@@ -318,11 +371,10 @@ def test_access_control_refuses_outsiders(dep, cluster):
     finally:
         dep.restart_agents(None)
     total = summarize(per_node)
-    record(dep.mode.overlay, f"access control on ({what})",
-           sum(total.values()), total["local"], total["foreign"],
-           total["error"] + total["kiada-failed"], "outside client refused (403)")
-    for node, (counts, details) in per_node.items():
-        assert counts["local"] == REQUESTS_PER_NODE, f"{node}: {dict(counts)} {details}"
+    record(dep.mode.overlay, f"access control on ({what})", total.counts,
+           "outside client refused (403)", total.seconds)
+    for node, t in per_node.items():
+        assert t.counts["local"] == REQUESTS_PER_NODE, f"{node}: {dict(t.counts)} {t.details}"
 
 
 def _wait_for(cond, seconds: float, what: str) -> None:

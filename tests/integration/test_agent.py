@@ -1,11 +1,13 @@
 """The real node-agent binary on loopback: formats, routes, errors, signals."""
 import json
+import os
 import pathlib
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import jsonschema
@@ -114,6 +116,28 @@ def test_watch_streams_server_sent_events(agent):
     samples = [json.loads(next(l for l in e.split(b"\n") if l.startswith(b"data:"))[5:])
                for e in events[:2]]
     assert all(s["node"] == "test-node" for s in samples)
+
+
+def test_every_answer_names_the_node(agent):
+    for path in ("/", "/v1/node", "/metrics", "/healthz", "/readyz", "/v1/agent", "/nope"):
+        status, headers, _ = get(agent, path)
+        assert headers.get("Node-Name") == "test-node", (path, status, headers)
+    answer = raw_request(agent, b"this is not http\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert b"\r\nNode-Name: test-node\r\n" in answer.partition(b"\r\n\r\n")[0], answer
+
+
+def test_watch_starts_with_retry_and_names_the_node(agent):
+    with socket.create_connection(agent, timeout=10 * SLOW) as sock:
+        sock.sendall(b"GET /v1/node/watch HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"\r\n\r\nretry: " not in data or not data.endswith(b"\n\n"):
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+    head, _, stream = data.partition(b"\r\n\r\n")
+    assert b"\r\nNode-Name: test-node" in head
+    assert re.match(rb"retry: \d+\n\n", stream), stream
 
 
 def test_metrics_pass_promtool(agent):
@@ -307,3 +331,61 @@ def test_sigterm_exits_0_and_closes_streams(start):
                 break
             rest += chunk
     assert any("msg=stopped" in line for line in agent.lines)
+
+
+def test_shutdown_delay_keeps_answering_while_not_ready(start):
+    agent, addr = start_agent(start, "--interval", "200ms", "--shutdown-delay", "1s")
+    wait_ready(addr)
+    agent.signal(signal.SIGTERM)
+    agent.wait_for_line(r"msg=\"?http server closing")
+    # Within the delay: new connections are still accepted and answered; only /readyz fails.
+    status, headers, body = get(addr, "/readyz")
+    assert (status, body) == (503, b"shutting down\n"), (status, body)
+    assert headers.get("Connection") == "close"
+    assert get(addr, "/")[0] == 200
+    assert get(addr, "/healthz")[0] == 200
+    assert agent.proc.poll() is None
+    assert agent.wait(timeout=5) == 0  # 1 s delay plus the drain
+    assert any("msg=stopped" in line for line in agent.lines)
+
+
+def test_second_sigterm_skips_the_shutdown_delay(start):
+    agent, addr = start_agent(start, "--interval", "200ms", "--shutdown-delay", "10m")
+    wait_ready(addr)
+    agent.signal(signal.SIGTERM)
+    agent.wait_for_line(r"msg=\"?http server closing")
+    assert get(addr, "/readyz")[0] == 503
+    agent.signal(signal.SIGTERM)
+    assert agent.wait(timeout=5) == 0
+    assert any("skipping the rest of the shutdown delay" in line for line in agent.lines)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to start as root")
+def test_root_started_agent_gives_its_socket_to_the_run_user(start):
+    import grp
+    run_dir = pathlib.Path(tempfile.mkdtemp(prefix="na-sock-"))
+    try:
+        os.chmod(run_dir, 0o755)
+        os.chown(run_dir, 65534, 65534)  # the run user must be able to remove its socket
+        sock = run_dir / "agent.sock"
+        group = grp.getgrgid(0).gr_name
+        agent = start([binary("node-agent"), "--listen-address", f"unix://{sock}",
+                       "--user", "65534", "--socket-group", group], env={"NODE_NAME": "n1"})
+        assert agent.listening() == str(sock)
+        st = sock.lstat()
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 0, 0o660)
+        wait_ready(str(sock))
+        agent.signal(signal.SIGTERM)
+        assert agent.wait() == 0
+        assert not sock.exists(), "the run user could not remove its own socket"
+        assert not any("cannot remove" in line for line in agent.lines)
+        assert sorted(p.name for p in run_dir.iterdir()) == []
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_socket_group_must_exist():
+    result = subprocess.run([binary("node-agent"), "--socket-group", "no-such-group-here"],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    assert "--socket-group" in result.stderr and "no-such-group-here" in result.stderr

@@ -1,22 +1,58 @@
 // Live chart of the node's load average and CPU use. Kiada relays the agent's event stream on
-// /events, so the browser only ever talks to Kiada. No libraries: a canvas and ~150 lines.
+// /events, so the browser only ever talks to Kiada. No libraries: a canvas and a few functions.
+//
+// Liveness: Kiada sends `node` events per sample and `heartbeat` events (the latest sample
+// again) on a quiet stream, `agent-error` while the agent is unreachable. With no message for
+// STALE_MS, or on an error, the readout and chart are marked stale; the next sample clears the
+// mark by itself. The Node info card follows the badge: an error shows there too, and once live
+// data is back the card is re-read from /node-info, so the two never disagree for long.
+//
+// The pure part (validation, formatting) is exported for node, so it is unit-tested without a
+// browser (tests/unit/kiada/kiada_js_test.js).
 (function () {
   "use strict";
   const MAX_POINTS = 120;  // two minutes at the agent's default 1 s interval
   const MIN_SPAN = 20;
-  const canvas = document.getElementById("chart");
-  const state = document.getElementById("live-state");
-  const points = [];  // {t: ms, load: number|null, busy: percent|null}
-  let drawn = 0;       // live points drawn so far (exposed as data-points for tests)
+  const STALE_MS = 6000;   // Kiada heartbeats every 2 s on a healthy stream
 
-  function text(id, value) {
-    const el = document.getElementById(id);
-    if (el) el.textContent = value;
+  // Control characters (C0, DEL, C1) become \u00XX, like the server's client::printable().
+  function printable(s) {
+    return String(s).replace(/[\u0000-\u001f\u007f-\u009f]/g,
+      (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
   }
 
-  function setState(label, cls) {
-    state.textContent = label;
-    state.className = "state " + cls;
+  function finiteOrNull(v, min, max) {
+    return typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? v : null;
+  }
+
+  function busyPercent(doc) {
+    const u = doc.cpu && typeof doc.cpu === "object" ? doc.cpu.utilisation : null;
+    if (!u || typeof u !== "object") return null;
+    const idle = finiteOrNull(u.idle, 0, 1);
+    if (idle == null) return null;
+    const iowait = u.iowait == null ? 0 : finiteOrNull(u.iowait, 0, 1);
+    if (iowait == null) return null;
+    return Math.max(0, Math.min(100, (1 - idle - iowait) * 100));
+  }
+
+  // One agent document (already JSON-parsed) -> the sample the page shows, every field checked:
+  // a field of the wrong type or out of range is missing (null), never NaN or a thrown
+  // TypeError. Not an object, or no node name: null (the event is ignored).
+  function validSample(doc) {
+    if (doc == null || typeof doc !== "object" || Array.isArray(doc)) return null;
+    if (typeof doc.node !== "string" || doc.node === "") return null;
+    const load = doc.load && typeof doc.load === "object" ? doc.load : {};
+    const th = doc.threads && typeof doc.threads === "object" ? doc.threads : {};
+    const running = finiteOrNull(th.running, 0, Number.MAX_SAFE_INTEGER);
+    const total = finiteOrNull(th.total, 0, Number.MAX_SAFE_INTEGER);
+    return {
+      node: printable(doc.node),
+      time: typeof doc.time === "string" ? doc.time : null,
+      load: finiteOrNull(load["1m"], 0, 1e9),
+      busy: busyPercent(doc),
+      threads: running != null && total != null ? { running: running, total: total } : null,
+      uptime: finiteOrNull(doc.uptime_seconds, 0, 1e12),
+    };
   }
 
   function formatUptime(seconds) {
@@ -28,10 +64,51 @@
     return (d ? d + "d " : "") + (d || h ? h + "h " : "") + (d || h || m ? m + "m " : "") + s + "s";
   }
 
-  function busyPercent(doc) {
-    const u = doc.cpu && doc.cpu.utilisation;
-    if (!u || u.idle == null) return null;
-    return Math.max(0, Math.min(100, (1 - u.idle - (u.iowait || 0)) * 100));
+  if (typeof module === "object" && module.exports) {
+    module.exports = { validSample: validSample, formatUptime: formatUptime, printable: printable };
+  }
+  if (typeof document === "undefined") return;
+
+  const canvas = document.getElementById("chart");
+  const state = document.getElementById("live-state");
+  const card = document.getElementById("node-info");
+  const readout = document.querySelector(".readout");
+  const points = [];  // {t: ms, load: number|null, busy: percent|null}
+  let drawn = 0;       // live points drawn so far (exposed as data-points for tests)
+  let lastTime = null; // the agent's time of the newest point (heartbeats repeat it)
+  let lastMessage = Date.now();
+  let stale = false;
+  let cardRefresh = 0;  // when the card was last re-read
+
+  function text(id, value) {
+    const el = document.getElementById(id);
+    if (el) el.textContent = value;
+  }
+
+  function setState(label, cls) {
+    state.textContent = label;
+    state.className = "state " + cls;
+  }
+
+  function setStale(on, label) {
+    stale = on;
+    document.body.dataset.stale = on ? "true" : "false";
+    for (const el of [readout, canvas, card]) if (el) el.classList.toggle("stale", on);
+    if (on) setState(label, "error");
+  }
+
+  function setCard(line, ok) {
+    card.textContent = "Node info: " + line;
+    card.className = ok ? "ok" : "error";
+  }
+
+  // Live data is back while the card still shows an error: re-read it (at most every 2 s).
+  function refreshCard() {
+    if (!card.classList.contains("error") || Date.now() - cardRefresh < 2000) return;
+    cardRefresh = Date.now();
+    fetch("/node-info", { cache: "no-store" })
+      .then((r) => r.text().then((t) => setCard(printable(t.replace(/\n$/, "")), r.ok)))
+      .catch(() => { cardRefresh = 0; });
   }
 
   function niceCeiling(v) {
@@ -108,35 +185,52 @@
     series("load", loadMax, colLoad, false);
   }
 
-  function onNode(ev) {
+  function onSample(ev) {
+    lastMessage = Date.now();
     let doc;
     try { doc = JSON.parse(ev.data); } catch (e) { return; }
-    const load = doc.load ? doc.load["1m"] : null;
-    const busy = busyPercent(doc);
-    points.push({ t: Date.now(), load: load, busy: busy });
-    if (points.length > MAX_POINTS) points.shift();
-    text("load1", load == null ? "\u2013" : load.toFixed(2));
-    text("cpu-busy", busy == null ? "\u2013" : busy.toFixed(1) + "%");
-    text("threads", doc.threads ? doc.threads.running + "/" + doc.threads.total : "\u2013");
-    text("uptime", formatUptime(doc.uptime_seconds));
-    setState("live from " + doc.node, "live");
-    draw();
-    drawn++;
-    canvas.dataset.points = String(drawn);
-    document.title = document.title.replace(/ \(\d+\)$/, "") + " (" + drawn + ")";
+    const sample = validSample(doc);
+    if (sample == null) return;
+    if (sample.time == null || sample.time !== lastTime) {
+      lastTime = sample.time;
+      points.push({ t: Date.now(), load: sample.load, busy: sample.busy });
+      if (points.length > MAX_POINTS) points.shift();
+      draw();
+      drawn++;
+      canvas.dataset.points = String(drawn);
+      document.title = document.title.replace(/ \(\d+\)$/, "") + " (" + drawn + ")";
+    }
+    text("load1", sample.load == null ? "\u2013" : sample.load.toFixed(2));
+    text("cpu-busy", sample.busy == null ? "\u2013" : sample.busy.toFixed(1) + "%");
+    text("threads", sample.threads ? sample.threads.running + "/" + sample.threads.total : "\u2013");
+    text("uptime", formatUptime(sample.uptime));
+    setStale(false);
+    setState("live from " + sample.node, "live");
+    refreshCard();
   }
 
   function onAgentError(ev) {
+    lastMessage = Date.now();
     let msg = ev.data;
     try { msg = JSON.parse(ev.data).error; } catch (e) { /* plain text */ }
-    setState("agent: " + msg, "error");
+    msg = printable(msg);
+    setStale(true, "agent: " + msg);
+    setCard("ERROR: " + msg, false);
   }
 
   window.addEventListener("resize", draw);
   draw();
+  document.body.dataset.stale = "false";
   if (!window.EventSource) { setState("no EventSource in this browser", "error"); return; }
   const source = new EventSource("/events");
-  source.addEventListener("node", onNode);
+  source.addEventListener("node", onSample);
+  source.addEventListener("heartbeat", onSample);
   source.addEventListener("agent-error", onAgentError);
-  source.onerror = function () { setState("reconnecting to Kiada\u2026", "error"); };
+  source.onerror = function () { setStale(true, "reconnecting to Kiada\u2026"); };
+  setInterval(function () {
+    const quiet = Date.now() - lastMessage;
+    if (!stale && drawn > 0 && quiet > STALE_MS) {
+      setStale(true, "no data for " + Math.round(quiet / 1000) + " s");
+    }
+  }, 1000);
 })();

@@ -26,11 +26,22 @@ TEST(Config, DefaultsMatchTheSeeds) {
   EXPECT_TRUE(c.access.empty());
   EXPECT_EQ(c.socket_mode, 0660u);
   EXPECT_EQ(c.node_name, "host-1");
+  EXPECT_EQ(c.shutdown_delay, std::chrono::milliseconds(0));
 }
 
 TEST(Config, NodeNameFromEnvironmentWins) {
   EXPECT_EQ(parse({}, "kind-worker").config->node_name, "kind-worker");
   EXPECT_EQ(parse({}, "").config->node_name, "host-1");
+}
+
+TEST(Config, NodeNameThatCannotBeAHeaderIsRefused) {
+  // It is sent as the Node-Name header of every answer.
+  for (const char* bad : {"n1\r\nX-Forged: 1", "n 1", "n1\x1b[2J"}) {
+    ParseOutcome out = parse({}, bad);
+    EXPECT_FALSE(out.config) << bad;
+    EXPECT_EQ(out.exit_code, 2);
+    EXPECT_NE(out.message.find("NODE_NAME"), std::string::npos) << out.message;
+  }
 }
 
 TEST(Config, AcceptsEveryFlag) {
@@ -58,7 +69,9 @@ TEST(Config, AcceptsEveryFlag) {
                             "--threads",
                             "2",
                             "--max-connections",
-                            "50"});
+                            "50",
+                            "--shutdown-delay",
+                            "5s"});
   ASSERT_TRUE(out.config) << out.message;
   const Config& c = *out.config;
   EXPECT_EQ(c.listen.size(), 2u);
@@ -71,6 +84,7 @@ TEST(Config, AcceptsEveryFlag) {
   EXPECT_TRUE(c.allow_root);
   EXPECT_EQ(c.threads, 2u);
   EXPECT_EQ(c.max_connections, 50u);
+  EXPECT_EQ(c.shutdown_delay, std::chrono::seconds(5));
 }
 
 struct BadFlag {
@@ -102,6 +116,8 @@ INSTANTIATE_TEST_SUITE_P(
                     BadFlag{{"--user", "0"}, "--user"}, BadFlag{{"--user", "bob"}, "--user"},
                     BadFlag{{"--threads", "1000"}, "--threads"},
                     BadFlag{{"--max-connections", "0"}, "--max-connections"},
+                    BadFlag{{"--shutdown-delay", "5"}, "--shutdown-delay"},
+                    BadFlag{{"--shutdown-delay", "11m"}, "--shutdown-delay"},
                     BadFlag{{"--procfs"}, "--procfs"}, BadFlag{{"--bogus"}, "--bogus"}));
 
 TEST(Config, HelpAndVersionExitZero) {

@@ -138,6 +138,20 @@ TEST_F(RoutesTest, ReadinessFailsWhenTheSampleIsStale) {
   EXPECT_NE(stale.body.find("stale"), std::string_view::npos);
 }
 
+TEST_F(RoutesTest, ReadinessFailsOnceShutdownBeganWhileEverythingElseServes) {
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  context_.shutting_down = flag;
+  auto state = sample(true, now_);
+  EXPECT_EQ(call(get("/readyz"), state).status, 200u);
+  flag->store(true);
+  http::Response r = call(get("/readyz"), state);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(r.body, "shutting down\n");
+  for (auto target : {"/", "/v1/node", "/metrics", "/healthz"}) {
+    EXPECT_EQ(call(get(target), state).status, 200u) << target;
+  }
+}
+
 TEST_F(RoutesTest, WatchStreamsTheFeed) {
   http::Response r = call(get("/v1/node/watch"), sample(true, now_));
   EXPECT_EQ(r.stream, context_.feed);
@@ -188,11 +202,14 @@ TEST(RouterTest, RefusesClientsOutsideTheAllowListAndCountsEveryAnswer) {
   EXPECT_EQ(router.handle(inside).status, 200u);
   http::Request outside = get("/");
   outside.remote.ip = boost::asio::ip::make_address("192.168.0.1");
-  EXPECT_EQ(router.handle(outside).status, 403u);
+  http::Response refused = router.handle(outside);
+  EXPECT_EQ(refused.status, 403u);
+  EXPECT_TRUE(refused.close) << "a refused client's pipelined requests are not read";
+  EXPECT_FALSE(router.handle(inside).close);
   http::Request unix_client = get("/nope");  // unix sockets: no IP, not filtered
   EXPECT_EQ(router.handle(unix_client).status, 404u);
 
-  EXPECT_EQ(counters.get(Route::kRoot, 200), 1u);
+  EXPECT_EQ(counters.get(Route::kRoot, 200), 2u);
   EXPECT_EQ(counters.get(Route::kRoot, 403), 1u);
   EXPECT_EQ(counters.get(Route::kOther, 404), 1u);
   EXPECT_EQ(counters.get(Route::kMetrics, 200), 0u);

@@ -523,9 +523,17 @@ TEST(Server, Ipv6LoopbackReportsIpv6Clients) {
 
 TEST(Server, ListenErrorNamesTheAddress) {
   Recorder rec;
-  RunningServer first(tcp_options(), rec.handler());
+  // A port held by a socket without SO_REUSEPORT (another program) cannot be shared.
+  int busy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(busy, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(busy, 1), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(busy, reinterpret_cast<sockaddr*>(&sa), &len);
   ServerOptions options;
-  auto taken = cat("127.0.0.1:", std::to_string(first.port()));
+  auto taken = cat("127.0.0.1:", std::to_string(ntohs(sa.sin_port)));
   options.listen.push_back(*parse_listen_address(taken));
   Server second(options, rec.handler());
   auto r = second.listen();
@@ -533,6 +541,7 @@ TEST(Server, ListenErrorNamesTheAddress) {
   EXPECT_EQ(r.error(), boost::system::errc::address_in_use);
   EXPECT_EQ(r.error().message().rfind(cat(taken, ": "), 0), 0u) << r.error().message();
   EXPECT_TRUE(second.bound_addresses().empty());
+  ::close(busy);
 }
 
 TEST(Server, EmptyListenListIsAnError) {
@@ -566,6 +575,33 @@ TEST(Server, StopBeforeRunReturns) {
   s.stop();
   s.run();  // must return promptly: drained with nothing in flight
   EXPECT_TRUE(s.stopping());
+}
+
+}  // namespace
+}  // namespace nodeagent::http::test
+
+namespace nodeagent::http::test {
+namespace {
+
+TEST(Server, TwoServersShareAPortAndTheSecondTakesOverWhenTheFirstStops) {
+  // SO_REUSEPORT: an old and a new agent on one host port during a surge rollout.
+  auto named = [](std::string name) {
+    return [name](const Request&) { return Response::text(200, name); };
+  };
+  auto first = std::make_unique<RunningServer>(tcp_options(), named("first"));
+  auto options = tcp_options();
+  options.listen[0].port = first->port();
+  RunningServer second(options, named("second"));
+  EXPECT_EQ(second.port(), first->port());
+  first->shutdown();
+  for (int i = 0; i < 50; ++i) {
+    auto c = second.client();
+    ASSERT_TRUE(c.connected()) << i;
+    ASSERT_TRUE(c.send(get("/")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->body(), "second") << i;
+  }
 }
 
 }  // namespace

@@ -59,8 +59,8 @@ TEST(Stream, SendsLatestChunkThenEveryNewOne) {
 TEST(Stream, WaitsForTheFirstChunkWhenNoneExists) {
   StreamServer s;
   auto c = s.watch();
-  ASSERT_TRUE(c.read_until_contains("\r\n\r\n"));
-  EXPECT_TRUE(c.raw().ends_with("\r\n\r\n"));
+  ASSERT_TRUE(c.read_until_contains("\r\n\r\nretry: 1000\n\n"));
+  EXPECT_TRUE(c.raw().ends_with("\r\n\r\nretry: 1000\n\n"));
   EXPECT_TRUE(eventually([&] { return s.feed->subscriber_count() == 1; }));
   s.feed->publish(chunk("first"));
   EXPECT_TRUE(c.read_until_contains("data: first\n\n"));
@@ -126,6 +126,37 @@ TEST(Stream, SlowClientDoesNotHoldBackOthers) {
   EXPECT_TRUE(fast.read_until_contains(cat("id: ", std::to_string(kChunks - 1), "\n")));
   // The publisher never blocked, and the slow client's session is still there.
   EXPECT_EQ(s.srv.stats().streams_open.load(), 2u);
+}
+
+TEST(Stream, StartsWithRetryBeforeTheFirstEvent) {
+  auto options = tcp_options();
+  options.sse_retry = 1500ms;
+  StreamServer s(options);
+  s.feed->publish(chunk("a"));
+  auto c = s.watch();
+  ASSERT_TRUE(c.read_until_contains("data: a\n\n"));
+  const std::string& raw = c.raw();
+  auto body = raw.substr(raw.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body, "retry: 1500\n\ndata: a\n\n");
+}
+
+TEST(Stream, SilentStreamGetsHeartbeats) {
+  // No publish at all (a very long sampling interval): comments keep the stream audibly alive.
+  auto options = tcp_options();
+  options.sse_heartbeat = 50ms;
+  StreamServer s(options);
+  auto c = s.watch();
+  const auto two_beats = [](const std::string& raw) {
+    auto first = raw.find(": heartbeat\n\n");
+    return first != std::string::npos &&
+           raw.find(": heartbeat\n\n", first + 1) != std::string::npos;
+  };
+  ASSERT_TRUE(c.read_until(two_beats)) << c.raw();
+  EXPECT_EQ(c.raw().find("data:"), std::string::npos);
+  // Events still arrive between heartbeats, each block complete.
+  s.feed->publish(chunk("late"));
+  ASSERT_TRUE(c.read_until_contains("data: late\n\n"));
+  EXPECT_EQ(s.srv.stats().streams_open.load(), 1u);
 }
 
 TEST(Stream, HeadOnAStreamSendsHeadersAndCloses) {

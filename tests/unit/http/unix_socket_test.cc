@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "test_support.h"
 
@@ -85,17 +87,104 @@ TEST_F(UnixSocket, ReplacesAStaleSocketFile) {
   EXPECT_TRUE(c.read_response());
 }
 
-TEST_F(UnixSocket, RefusesASocketSomeoneListensOn) {
-  RunningServer first(options(), handler());
-  Server second(options(), handler());
-  auto r = second.listen();
+// One request on a new connection: the body, or "" when connecting or answering failed.
+std::string ask(const std::string& path) {
+  auto c = Client::unix_socket(path);
+  if (!c.connected() || !c.send(get("/"))) return "";
+  auto r = c.read_response();
+  return r ? r->body() : "";
+}
+
+TEST_F(UnixSocket, ANewServerReplacesARunningOneWithoutAFailedConnect) {
+  auto named = [](std::string name) {
+    return [name](const Request&) { return Response::text(200, name); };
+  };
+  auto first = std::make_unique<RunningServer>(options(), named("first"));
+  ASSERT_EQ(ask(path_), "first");
+  // A client connects over and over while the second server takes the path and the first
+  // one shuts down: every connect must succeed and be answered.
+  std::atomic<bool> done{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::thread client([&] {
+    for (int i = 0; i < 20000 && !done; ++i) {
+      (ask(path_).empty() ? failed : answered)++;
+    }
+  });
+  auto second = std::make_unique<RunningServer>(options(), named("second"));
+  EXPECT_TRUE(eventually([&] { return ask(path_) == "second"; }));
+  first->shutdown();
+  struct stat st {};
+  EXPECT_EQ(::lstat(path_.c_str(), &st), 0) << "the first server removed the second's socket";
+  EXPECT_EQ(ask(path_), "second");
+  done = true;
+  client.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(answered.load(), 0);
+  second->shutdown();
+  EXPECT_NE(::lstat(path_.c_str(), &st), 0) << "the last server removes its own socket";
+}
+
+TEST_F(UnixSocket, NoTemporaryFileIsLeftBehind) {
+  { RunningServer srv(options(), handler()); }
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));
+}
+
+TEST_F(UnixSocket, ASymlinkAtThePathIsNotFollowed) {
+  const std::string target = cat(dir_, "/precious");
+  { std::ofstream(target) << "x"; }
+  ::chmod(target.c_str(), 0600);
+  ASSERT_EQ(::symlink(target.c_str(), path_.c_str()), 0);
+  Server s(options(0777), handler());
+  auto r = s.listen();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message(),
-            cat("unix://", path_, ": another process is listening on this socket"));
-  // The first server is untouched.
-  auto c = Client::unix_socket(path_);
-  ASSERT_TRUE(c.send(get("/")));
-  EXPECT_TRUE(c.read_response());
+  EXPECT_EQ(r.error().default_error_condition(),
+            make_error_code(AddressError::kNotASocket).default_error_condition());
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(UnixSocket, SocketsSwappedForSymlinksNeverRedirectTheChmod) {
+  // A hostile process with write access to the socket directory replaces every socket file it
+  // sees, whatever its name, by a symlink to a file of ours, while servers start over and over.
+  const std::string target = cat(dir_, "/precious");
+  { std::ofstream(target) << "x"; }
+  ::chmod(target.c_str(), 0600);
+  std::atomic<bool> done{false};
+  std::atomic<int> swaps{0};
+  // inotify wakes the attacker the moment a file appears, as fast as a real attacker can be.
+  const int watch = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(::inotify_add_watch(watch, dir_.c_str(), IN_CREATE | IN_MOVED_TO), 0);
+  std::thread attacker([&] {
+    alignas(inotify_event) char buf[4096];
+    auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!done && std::chrono::steady_clock::now() < give_up) {
+      pollfd p{watch, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      ssize_t n = ::read(watch, buf, sizeof buf);
+      for (ssize_t off = 0; off < n;) {
+        auto* ev = reinterpret_cast<inotify_event*>(buf + off);
+        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+        if (ev->len == 0) continue;
+        const std::string name = cat(dir_, "/", ev->name);
+        struct stat st {};
+        if (::lstat(name.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+        if (::unlink(name.c_str()) == 0 && ::symlink(target.c_str(), name.c_str()) == 0) swaps++;
+      }
+    }
+  });
+  for (int i = 0; i < 2000; ++i) {
+    std::filesystem::remove(path_);
+    Server s(options(0777), handler());
+    (void)s.listen();
+  }
+  done = true;
+  attacker.join();
+  ::close(watch);
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "after " << swaps.load() << " swaps";
 }
 
 TEST_F(UnixSocket, RefusesToTouchARegularFile) {

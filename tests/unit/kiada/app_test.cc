@@ -12,15 +12,20 @@ namespace bhttp = boost::beast::http;
 
 struct Fixture {
   std::atomic<int> agent_calls{0};
+  std::optional<client::Error> agent_error;
   std::shared_ptr<http::Feed> feed = std::make_shared<http::Feed>();
   std::shared_ptr<StatusMessage> status = std::make_shared<StatusMessage>("initial");
   App app{AppDeps{PodInfo{"pod-1", "node-1", "host-1", "10.0.0.2", "192.168.0.1"},
                   "--url http://127.0.0.1:1",
-                  [this](std::function<void(std::string)> done) {
+                  [this](std::function<void(client::Result<std::string>)> done) {
                     ++agent_calls;
-                    done(
-                        "node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
-                        "active/total threads: 1/100");
+                    if (agent_error) {
+                      done(*agent_error);
+                    } else {
+                      done(
+                          std::string("node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
+                                      "active/total threads: 1/100"));
+                    }
                   },
                   feed, status}};
 };
@@ -82,6 +87,22 @@ TEST(App, HtmlPageShowsTheFactsAndStatusUpdates) {
   EXPECT_NE(r.body.find("<script src=\"/assets/kiada.js\"></script>"), std::string::npos);
   EXPECT_NE(r.body.find("changed &lt;b&gt;"), std::string::npos);
   EXPECT_NE(r.body.find("Node info: node-1 uptime"), std::string::npos);
+}
+
+TEST(App, NodeInfoRouteGivesTheCardsTextForTheLivePage) {
+  Fixture f;
+  http::Response ok = resolve(f.app.handle(get("/node-info")));
+  EXPECT_EQ(ok.status, 200u);
+  EXPECT_EQ(ok.body,
+            "node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
+            "active/total threads: 1/100\n");
+  f.agent_error = client::Error{client::ErrorCode::kConnectionRefused, "127.0.0.1:1", 0};
+  http::Response bad = resolve(f.app.handle(get("/node-info")));
+  EXPECT_EQ(bad.status, 502u);
+  EXPECT_EQ(bad.body, "ERROR: connection refused: 127.0.0.1:1\n");
+  http::Response page = resolve(f.app.handle(get("/html")));
+  EXPECT_NE(page.body.find("class=\"error\">Node info: ERROR: connection refused: 127.0.0.1:1"),
+            std::string::npos);
 }
 
 TEST(App, UnixSocketClients) {

@@ -39,7 +39,7 @@ TEST(RenderText, HasTheBooksThreeLines) {
 
 TEST(RenderText, ErrorsAndEmptyStatus) {
   PageInput in = sample();
-  in.node_info = "ERROR: connection refused: 172.18.0.3:11559";
+  in.node_info = client::Error{client::ErrorCode::kConnectionRefused, "172.18.0.3:11559", 0};
   in.status_message.clear();
   std::string page = render_text(in);
   EXPECT_NE(page.find("\nNode info: ERROR: connection refused: 172.18.0.3:11559\n"),
@@ -62,7 +62,7 @@ TEST(RenderHtml, FillsEveryPlaceholderOfTheEmbeddedPageAndEscapes) {
   EXPECT_NE(html.find("<dd id=\"client-ip\">10.244.2.1</dd>"), std::string::npos);
   EXPECT_NE(html.find("$(NODE_IP)"), std::string::npos);
 
-  in.node_info = "ERROR: timeout";
+  in.node_info = client::Error{client::ErrorCode::kTimeout, {}, 0};
   EXPECT_NE(render_html(in, page->body).find("class=\"error\">Node info: ERROR: timeout"),
             std::string::npos);
 }
@@ -105,6 +105,21 @@ TEST(Assets, AreEmbeddedWithContentTypes) {
     EXPECT_EQ(a.body.find("http://"), std::string::npos) << a.name;
     EXPECT_EQ(a.body.find("https://"), std::string::npos) << a.name;
   }
+}
+
+TEST(RenderText, AgentControlCharactersCannotForgeALine) {
+  PageInput in = sample();
+  in.node_info = std::string("n1 up\r\nNode info: forged\x1b]0;t\x07") + '\0';
+  std::string page = render_text(in);
+  EXPECT_NE(
+      page.find("\nNode info: n1 up\\u000d\\u000aNode info: forged\\u001b]0;t\\u0007\\u0000\n"),
+      std::string::npos)
+      << page;
+  EXPECT_EQ(page.find_first_of(std::string("\r\x1b\x07") + '\0'), std::string::npos);
+  // The same goes for error texts, which may quote the agent (client::printable()).
+  in.node_info = client::Error{client::ErrorCode::kBadStatus, "GET /: a\rb\x1b", 503};
+  EXPECT_NE(render_text(in).find("\nNode info: ERROR: bad status 503: GET /: a\\u000db\\u001b\n"),
+            std::string::npos);
 }
 
 }  // namespace
