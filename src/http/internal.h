@@ -188,6 +188,9 @@ class Session final : public std::enable_shared_from_this<Session> {
   void start_stream(bool head);
   void write_stream(std::shared_ptr<const std::string> chunk, bool with_header);
   void write_heartbeat();
+  // SSE backpressure, while a write is stuck and news waits: true (and the stream dropped) when
+  // the kernel holds more than Limits::stream_backlog_bytes unsent for this watcher.
+  bool drop_if_behind();
   void on_stream_write(boost::system::error_code ec);
   void end_stream();
   void linger();

@@ -389,3 +389,14 @@ def test_socket_group_must_exist():
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 2
     assert "--socket-group" in result.stderr and "no-such-group-here" in result.stderr
+
+
+def test_refusals_of_the_server_itself_are_counted_with_their_code(agent):
+    raw_request(agent, b"this is not http\r\n\r\n")
+    raw_request(agent, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+    _, _, metrics = get(agent, "/metrics")
+    assert re.search(rb'^nodeagent_http_requests_total\{route="none",code="400"\} [1-9]', metrics,
+                     re.M), metrics
+    assert re.search(rb'^nodeagent_http_requests_total\{route="none",code="431"\} [1-9]', metrics,
+                     re.M)
+    assert re.search(rb"^nodeagent_http_streams_dropped_total 0$", metrics, re.M)
