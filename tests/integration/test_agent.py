@@ -394,7 +394,13 @@ def test_socket_group_must_exist():
 def test_refusals_of_the_server_itself_are_counted_with_their_code(agent):
     raw_request(agent, b"this is not http\r\n\r\n")
     raw_request(agent, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
-    _, _, metrics = get(agent, "/metrics")
+    # /metrics is rendered once per sample: poll until a sample taken after the refusals.
+    deadline = time.monotonic() + 10 * SLOW
+    while True:
+        _, _, metrics = get(agent, "/metrics")
+        if b'route="none",code="431"' in metrics or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert re.search(rb'^nodeagent_http_requests_total\{route="none",code="400"\} [1-9]', metrics,
                      re.M), metrics
     assert re.search(rb'^nodeagent_http_requests_total\{route="none",code="431"\} [1-9]', metrics,
