@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <system_error>
+
 #include "agent/privileges.h"
 #include "agent/self_metrics.h"
 #include "agent/self_report.h"
@@ -96,8 +98,16 @@ int Agent::run() {
                          {"procfs", config_.procfs.string()},
                          {"sysfs", config_.sysfs.string()},
                          {"interval_ms", static_cast<std::int64_t>(config_.interval.count())}});
-  sampling_->start();
-  server_->run();
+  try {
+    sampling_->start();
+    server_->run();
+  } catch (const std::system_error& e) {
+    // Typically RLIMIT_NPROC (a container's pids limit) below --threads: say so, exit 1.
+    log::error("cannot start threads",
+               {{"error", e.what()}, {"hint", "lower --threads or raise the process limit"}});
+    sampling_->stop();
+    return 1;
+  }
   sampling_->stop();
   // The fault test checks every request the server read got a full answer: it compares this
   // count with the complete responses its clients received.

@@ -117,6 +117,8 @@ class Server {
 
   // Runs the event loops (threads - 1 new threads plus the caller) until stop() has drained.
   // Calls listen() first if it was not called, throwing std::runtime_error if that fails.
+  // Throws std::system_error when a thread cannot be created (e.g. RLIMIT_NPROC), after
+  // stopping and joining the threads it did start; the Server is then stopped.
   void run();
   // Like run() but on `threads` background threads; returns at once. For tests and embedding.
   void start();

@@ -406,3 +406,13 @@ def test_refusals_of_the_server_itself_are_counted_with_their_code(agent):
     assert re.search(rb'^nodeagent_http_requests_total\{route="none",code="431"\} [1-9]', metrics,
                      re.M)
     assert re.search(rb"^nodeagent_http_streams_dropped_total 0$", metrics, re.M)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("prlimit"),
+                    reason="needs root (the limit then binds the run user) and prlimit")
+def test_thread_creation_failure_exits_1_with_a_message(start):
+    agent = start(["prlimit", "--nproc=8", binary("node-agent"), "--threads", "16",
+                   "--listen-address", "127.0.0.1:0"], env={"NODE_NAME": "n1"})
+    assert agent.wait() == 1  # not 134 (an uncaught std::system_error)
+    line = agent.wait_for_line(r"level=error")
+    assert "cannot start threads" in line and "--threads" in line, line
