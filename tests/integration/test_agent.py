@@ -416,3 +416,12 @@ def test_thread_creation_failure_exits_1_with_a_message(start):
     assert agent.wait() == 1  # not 134 (an uncaught std::system_error)
     line = agent.wait_for_line(r"level=error")
     assert "cannot start threads" in line and "--threads" in line, line
+
+
+def test_debug_log_has_one_line_per_request(start):
+    agent, addr = start_agent(start, "--interval", "200ms", "--log-level", "debug")
+    wait_ready(addr)
+    get(addr, "/nope")
+    line = agent.wait_for_line(r"msg=request .*path=/nope")
+    for field in ("method=GET", "status=404", "bytes=", "duration_ms=", "peer=127.0.0.1:"):
+        assert field in line, line
