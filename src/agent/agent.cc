@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <system_error>
 
 #include "agent/privileges.h"
 #include "agent/self_metrics.h"
@@ -114,8 +115,16 @@ int Agent::run() {
                          {"procfs", config_.procfs.string()},
                          {"sysfs", config_.sysfs.string()},
                          {"interval_ms", static_cast<std::int64_t>(config_.interval.count())}});
-  sampling_->start();
-  server_->run();
+  try {
+    sampling_->start();
+    server_->run();
+  } catch (const std::system_error& e) {
+    // Typically RLIMIT_NPROC (a container's pids limit) below --threads: say so, exit 1.
+    log::error("cannot start threads",
+               {{"error", e.what()}, {"hint", "lower --threads or raise the process limit"}});
+    if (!sampling_->stop()) std::_Exit(1);
+    return 1;
+  }
   if (!sampling_->stop()) {
     // The sampling thread is stuck in a read and still uses fs_ and the Sampler: returning would
     // destroy them under it. End the process here; the log is written unbuffered.

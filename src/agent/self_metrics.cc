@@ -83,6 +83,20 @@ std::string render_self_metrics(const SelfMetricsInput& in) {
   }
 
   const http::ServerStats& s = in.server;
+  // Requests the server itself refused before any route saw them (route="none").
+  const std::pair<unsigned, std::uint64_t> refused[] = {
+      {400, s.bad_requests.load() + s.body_rejected.load()},
+      {408, s.request_timeouts.load()},
+      {431, s.header_too_large.load()}};
+  for (const auto& [code, n] : refused) {
+    if (n == 0) continue;
+    fmt::format_to(std::back_inserter(out),
+                   "nodeagent_http_requests_total{{route=\"none\",code=\"{}\"}} {}\n", code, n);
+  }
+
+  family(out, "nodeagent_http_streams_dropped_total", "counter",
+         "Server-Sent Events watchers dropped for falling too far behind (never reading).");
+  sample(out, "nodeagent_http_streams_dropped_total", s.streams_dropped.load());
   family(out, "nodeagent_http_connections_open", "gauge", "Client connections open now.");
   sample(out, "nodeagent_http_connections_open", s.connections_open.load());
   family(out, "nodeagent_http_connections_accepted_total", "counter",

@@ -188,6 +188,9 @@ class Session final : public std::enable_shared_from_this<Session> {
   void start_stream(bool head);
   void write_stream(std::shared_ptr<const std::string> chunk, bool with_header);
   void write_heartbeat();
+  // SSE backpressure, while a write is stuck and news waits: true (and the stream dropped) when
+  // the kernel holds more than Limits::stream_backlog_bytes unsent for this watcher.
+  bool drop_if_behind();
   void on_stream_write(boost::system::error_code ec);
   void end_stream();
   void linger();
@@ -223,6 +226,14 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const std::string> chunk_in_flight_;
   std::uint64_t sent_sequence_ = 0;
   std::array<char, 512> discard_{};  // sink for input we ignore (linger, SSE)
+
+  // --log-level debug: one line per answered request. Filled only when debug is enabled.
+  void note_request(std::string_view method, std::string_view target);
+  void log_request(std::uint64_t bytes);
+  bool log_pending_ = false;
+  std::string log_method_;
+  std::string log_target_;
+  Clock::time_point log_started_;
 };
 
 }  // namespace nodeagent::http::detail

@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 
 #include "http/internal.h"
 #include "log/log.h"
@@ -195,9 +196,14 @@ class Server::Impl {
       if (!r) throw std::runtime_error(r.error().message());
     }
     std::vector<std::thread> extra;
-    extra.emplace_back([this] { run_acceptors(); });
-    for (std::size_t i = 1; i < workers_.size(); ++i) {
-      extra.emplace_back([w = workers_[i].get()] { w->run(); });
+    try {
+      extra.emplace_back([this] { run_acceptors(); });
+      for (std::size_t i = 1; i < workers_.size(); ++i) {
+        extra.emplace_back([w = workers_[i].get()] { w->run(); });
+      }
+    } catch (const std::system_error&) {
+      abandon(extra);
+      throw;
     }
     workers_[0]->run();
     for (auto& t : extra) t.join();
@@ -211,8 +217,13 @@ class Server::Impl {
     }
     std::lock_guard lock(mutex_);
     if (!threads_.empty()) return;
-    threads_.emplace_back([this] { run_acceptors(); });
-    for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->run(); });
+    try {
+      threads_.emplace_back([this] { run_acceptors(); });
+      for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->run(); });
+    } catch (const std::system_error&) {
+      abandon(threads_);
+      throw;
+    }
   }
 
   void join() {
@@ -277,6 +288,16 @@ class Server::Impl {
   bool listened() const {
     std::lock_guard lock(mutex_);
     return listened_;
+  }
+
+  // A thread could not be created (e.g. RLIMIT_NPROC): stop every loop at once and join the
+  // threads that did start, so the caller gets the exception instead of std::terminate.
+  void abandon(std::vector<std::thread>& threads) {
+    shared_.stopping.store(true);
+    accept_ioc_.stop();
+    for (auto& w : workers_) w->ioc().stop();
+    for (auto& t : threads) t.join();
+    threads.clear();
   }
 
   // Accepting has its own loop so that a handler busy on a worker never delays accepting, nor

@@ -43,6 +43,11 @@ struct Limits {
   // A single response write (or SSE chunk) may stall this long before the connection is dropped.
   std::chrono::milliseconds send_timeout = std::chrono::seconds(60);
   std::size_t max_connections = 10000;  // beyond: accept and close at once (counted)
+  // SSE streams: the most bytes a watcher may be behind. Stream sockets get SO_SNDBUF of this
+  // size, which stops the kernel from autotuning their send buffers to megabytes (kernel memory
+  // per watcher stays about 2x this), and a watcher whose write is stuck when news arrives
+  // while the kernel holds more than this unsent (SIOCOUTQ) is dropped (streams_dropped).
+  std::size_t stream_backlog_bytes = 64 * 1024;
   // stop(): how long in-flight requests may take before every connection is closed.
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(2);
 };
@@ -84,6 +89,8 @@ struct ServerStats {
   std::atomic<std::uint64_t> send_timeouts{0};         // client stopped reading
   std::atomic<std::uint64_t> accept_errors{0};         // incl. EMFILE/ENFILE
   std::atomic<std::uint64_t> streams_open{0};          // gauge: SSE sessions
+  std::atomic<std::uint64_t> streams_dropped{0};       // SSE watchers too far behind
+  std::atomic<std::uint64_t> request_timeouts{0};      // 408 answered (part of read_timeouts)
   std::atomic<std::uint64_t> drain_forced_closes{0};   // connections cut at drain_timeout
 };
 
@@ -110,6 +117,8 @@ class Server {
 
   // Runs the event loops (threads - 1 new threads plus the caller) until stop() has drained.
   // Calls listen() first if it was not called, throwing std::runtime_error if that fails.
+  // Throws std::system_error when a thread cannot be created (e.g. RLIMIT_NPROC), after
+  // stopping and joining the threads it did start; the Server is then stopped.
   void run();
   // Like run() but on `threads` background threads; returns at once. For tests and embedding.
   void start();

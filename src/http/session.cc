@@ -1,3 +1,6 @@
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -206,6 +209,7 @@ void Session::on_read(error_code ec, std::size_t n) {
   buffer_.commit(n);
   if (timed_out_) {
     // The sweep gave up on this request, even if a last piece arrived meanwhile.
+    shared_.stats.request_timeouts.fetch_add(1, std::memory_order_relaxed);
     send_error(408, "request timeout\n");
     return;
   }
@@ -221,7 +225,28 @@ void Session::on_read(error_code ec, std::size_t n) {
   parse_or_read();
 }
 
+void Session::note_request(std::string_view method, std::string_view target) {
+  log_pending_ = true;
+  log_method_.assign(method.substr(0, 32));
+  log_target_.assign(target.substr(0, 256));
+  log_started_ = Clock::now();
+}
+
+void Session::log_request(std::uint64_t bytes) {
+  if (!log_pending_) return;
+  log_pending_ = false;
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - log_started_);
+  log::debug("request", {{"method", log_method_},
+                         {"path", log_target_},
+                         {"status", response_.status},
+                         {"bytes", bytes},
+                         {"duration_ms", static_cast<double>(us.count()) / 1000.0},
+                         {"peer", remote_.to_string()}});
+}
+
 void Session::on_parse_error(error_code ec) {
+  if (log::enabled(log::Level::kDebug)) note_request("-", "-");
   if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
     shared_.stats.header_too_large.fetch_add(1, std::memory_order_relaxed);
     send_error(431, "request header fields too large\n");
@@ -256,6 +281,7 @@ void Session::handle_request() {
   request.headers = fields_;
   version_ = request.version;
 
+  if (log::enabled(log::Level::kDebug)) note_request(request.method_string, request.target);
   const bool head = request.method == bhttp::verb::head;
   if (auto rejection = check_request(request)) {
     auto& counter = rejection->reason == Rejection::Reason::kBody ? shared_.stats.body_rejected
@@ -395,7 +421,8 @@ void Session::write_response(bool head, bool close) {
   deadline_ = worker_.now() + shared_.limits.send_timeout;
   // One gather write: header from the session's reused buffer, body straight from the shared
   // pre-rendered string.
-  asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) {
+  asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t n) {
+    self->log_request(n);
     self->on_write(ec);
   });
 }
@@ -422,14 +449,24 @@ void Session::start_stream(bool head) {
     close_after_write_ = true;
     state_ = State::kWriting;
     deadline_ = worker_.now() + shared_.limits.send_timeout;
-    asio::async_write(
-        socket_, asio::buffer(head_),
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    asio::async_write(socket_, asio::buffer(head_),
+                      [self = shared_from_this()](error_code ec, std::size_t n) {
+                        self->log_request(n);
+                        self->on_write(ec);
+                      });
     return;
   }
   // The response is delimited by the end of the connection: no Content-Length, no chunking.
   serialize_head(false, true);
+  log_request(head_.size());  // a stream is logged when it starts
   state_ = State::kStreaming;
+  {
+    // No autotuning to megabytes: a watcher that stops reading pins at most this much.
+    error_code ec;
+    socket_.set_option(
+        asio::socket_base::send_buffer_size(static_cast<int>(shared_.limits.stream_backlog_bytes)),
+        ec);
+  }
   stream_counted_ = true;
   shared_.stats.streams_open.fetch_add(1, std::memory_order_relaxed);
   subscriber_ = std::make_shared<StreamSubscriber>(socket_.get_executor(), weak_from_this());
@@ -454,6 +491,18 @@ void Session::write_stream(std::shared_ptr<const std::string> chunk, bool with_h
   asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) {
     self->on_stream_write(ec);
   });
+}
+
+bool Session::drop_if_behind() {
+  int unsent = 0;
+  if (::ioctl(socket_.native_handle(), SIOCOUTQ, &unsent) != 0) return false;  // not knowable
+  if (static_cast<std::size_t>(unsent) <= shared_.limits.stream_backlog_bytes) return false;
+  shared_.stats.streams_dropped.fetch_add(1, std::memory_order_relaxed);
+  log::debug(
+      "stream dropped: watcher too far behind",
+      {{"remote", remote_.to_string()}, {"unsent_bytes", static_cast<std::int64_t>(unsent)}});
+  close();
+  return true;
 }
 
 void Session::write_heartbeat() {
@@ -481,7 +530,14 @@ void Session::on_stream_write(error_code ec) {
 }
 
 void Session::pump_stream() {
-  if (state_ != State::kStreaming || stream_writing_) return;
+  if (state_ != State::kStreaming) return;
+  if (stream_writing_) {
+    // A write still waits for room in the socket buffer while news arrives: the watcher does
+    // not keep up. Dropped once the kernel holds more than the backlog unsent.
+    Feed::Chunk latest = feed_->latest();
+    if (latest.data && latest.sequence > sent_sequence_) drop_if_behind();
+    return;
+  }
   Feed::Chunk latest = feed_->latest();
   if (latest.data && latest.sequence > sent_sequence_) {
     // Chunks published while the previous write was in flight are skipped: a slow client gets

@@ -90,3 +90,49 @@ def test_a_refused_pipelining_client_is_closed_and_barely_logged(start):
     lines = [l for l in agent.lines if "client refused" in l]
     assert 1 <= len(lines) <= 2, lines  # one line per 10 s, each with a count
     assert re.search(r"refused=\d+", lines[0])
+
+
+def tcp_mem_pages():
+    for line in open("/proc/net/sockstat"):
+        if line.startswith("TCP:"):
+            fields = line.split()
+            return int(fields[fields.index("mem") + 1])
+    pytest.fail("no TCP line in /proc/net/sockstat")
+
+
+def dropped(addr):
+    _, _, metrics = get(addr, "/metrics")
+    match = re.search(rb"^nodeagent_http_streams_dropped_total (\d+)$", metrics, re.M)
+    assert match, metrics[:500]
+    return int(match.group(1))
+
+
+WATCHERS = 200
+
+
+def test_watchers_that_never_read_are_dropped_and_kernel_memory_stays_bounded(start):
+    agent, addr = start_agent(start, "--max-connections", "1000")
+    before = tcp_mem_pages()
+    socks = []
+    try:
+        for _ in range(WATCHERS):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny window
+            sock.connect(addr)
+            sock.sendall(b"GET /v1/node/watch HTTP/1.1\r\nHost: x\r\n\r\n")
+            socks.append(sock)  # and never read
+        peak = before
+        deadline = time.monotonic() + 60 * SLOW  # events of a few KiB every 200 ms
+        while dropped(addr) < WATCHERS and time.monotonic() < deadline:
+            peak = max(peak, tcp_mem_pages())
+            time.sleep(0.2)
+        assert dropped(addr) == WATCHERS
+        # Per watcher: at most the agent's capped send buffer (2 x 64 KiB) plus the client's
+        # receive buffer; without the cap the agent's side grows to 4 MiB each.
+        per_watcher = (2 * 64 * 1024 + 64 * 1024) // 4096
+        assert peak - before <= WATCHERS * per_watcher, (before, peak)
+        _, _, metrics = get(addr, "/metrics")
+        assert b"nodeagent_http_streams_dropped_total" in metrics
+    finally:
+        for sock in socks:
+            sock.close()

@@ -389,3 +389,39 @@ def test_socket_group_must_exist():
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 2
     assert "--socket-group" in result.stderr and "no-such-group-here" in result.stderr
+
+
+def test_refusals_of_the_server_itself_are_counted_with_their_code(agent):
+    raw_request(agent, b"this is not http\r\n\r\n")
+    raw_request(agent, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+    # /metrics is rendered once per sample: poll until a sample taken after the refusals.
+    deadline = time.monotonic() + 10 * SLOW
+    while True:
+        _, _, metrics = get(agent, "/metrics")
+        if b'route="none",code="431"' in metrics or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert re.search(rb'^nodeagent_http_requests_total\{route="none",code="400"\} [1-9]', metrics,
+                     re.M), metrics
+    assert re.search(rb'^nodeagent_http_requests_total\{route="none",code="431"\} [1-9]', metrics,
+                     re.M)
+    assert re.search(rb"^nodeagent_http_streams_dropped_total 0$", metrics, re.M)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("prlimit"),
+                    reason="needs root (the limit then binds the run user) and prlimit")
+def test_thread_creation_failure_exits_1_with_a_message(start):
+    agent = start(["prlimit", "--nproc=8", binary("node-agent"), "--threads", "16",
+                   "--listen-address", "127.0.0.1:0"], env={"NODE_NAME": "n1"})
+    assert agent.wait() == 1  # not 134 (an uncaught std::system_error)
+    line = agent.wait_for_line(r"level=error")
+    assert "cannot start threads" in line and "--threads" in line, line
+
+
+def test_debug_log_has_one_line_per_request(start):
+    agent, addr = start_agent(start, "--interval", "200ms", "--log-level", "debug")
+    wait_ready(addr)
+    get(addr, "/nope")
+    line = agent.wait_for_line(r"msg=request .*path=/nope")
+    for field in ("method=GET", "status=404", "bytes=", "duration_ms=", "peer=127.0.0.1:"):
+        assert field in line, line

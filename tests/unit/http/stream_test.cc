@@ -108,7 +108,9 @@ TEST(Stream, ClientLeavingIsNoticedBetweenChunks) {
 }
 
 TEST(Stream, SlowClientDoesNotHoldBackOthers) {
-  StreamServer s;
+  auto options = tcp_options();
+  options.limits.stream_backlog_bytes = 4 << 20;  // chunks here are 256 KiB, real ones ~3 KiB
+  StreamServer s(options);
   s.feed->publish(chunk("start"));
   auto slow = s.watch();  // never reads
   int small = 4096;
@@ -124,8 +126,26 @@ TEST(Stream, SlowClientDoesNotHoldBackOthers) {
     fast.raw().clear();  // keep the test's own memory flat
   }
   EXPECT_TRUE(fast.read_until_contains(cat("id: ", std::to_string(kChunks - 1), "\n")));
-  // The publisher never blocked, and the slow client's session is still there.
-  EXPECT_EQ(s.srv.stats().streams_open.load(), 2u);
+  // The publisher never blocked; the fast client got the newest chunk.
+}
+
+TEST(Stream, AWatcherThatNeverReadsIsDroppedWithBoundedBacklog) {
+  auto options = tcp_options();
+  options.limits.stream_backlog_bytes = 16 * 1024;
+  StreamServer s(options);
+  auto slow = s.srv.client();
+  int small = 4096;
+  ::setsockopt(slow.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_TRUE(slow.send(get("/watch")));
+  EXPECT_TRUE(eventually([&] { return s.feed->subscriber_count() == 1; }));
+  const std::string filler(8 * 1024, 'x');
+  // Publish (bounded) until the server gives up on the watcher; it never reads a byte.
+  for (int i = 0; i < 2000 && s.srv.stats().streams_dropped.load() == 0; ++i) {
+    s.feed->publish(std::make_shared<const std::string>(cat("data: ", filler, "\n\n")));
+    std::this_thread::sleep_for(1ms);  // the publisher's pace, like a sampling interval
+  }
+  EXPECT_EQ(s.srv.stats().streams_dropped.load(), 1u);
+  EXPECT_TRUE(eventually([&] { return s.srv.stats().streams_open.load() == 0; }));
 }
 
 TEST(Stream, StartsWithRetryBeforeTheFirstEvent) {
