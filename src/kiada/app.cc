@@ -40,8 +40,8 @@ http::Response App::page(const http::Request& request, Page kind) const {
           respond(no_store(http::Response::text(200, render_text(in))));
           break;
         case Page::kNodeInfo:
-          respond(no_store(http::Response::text(in.node_info ? 200 : 502,
-                                                node_info_text(in.node_info) + "\n")));
+          respond(no_store(
+              http::Response::text(in.node_info ? 200 : 502, node_info_text(in.node_info) + "\n")));
           break;
       }
     };

@@ -109,9 +109,10 @@ ParseOutcome parse_config(int argc, const char* const* argv,
 
   try {
     Config config;
-    std::string listen = listen_flag->count() > 0
-                             ? listen_address
-                             : ":" + std::to_string(parse_unsigned("--listen-port", port, 1, 65535));
+    std::string listen =
+        listen_flag->count() > 0
+            ? listen_address
+            : ":" + std::to_string(parse_unsigned("--listen-port", port, 1, 65535));
     // Given but empty is an error, not "use the default".
     auto address = http::parse_listen_address(listen);
     if (!address) fail("bad --listen-address: " + address.error().message());

@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
 
   kiada::App app(
       {pod, source,
-       [&fetcher](kiada::NodeInfoFetcher::Done done) { fetcher.async_line(std::move(done)); },
-       feed, status});
+       [&fetcher](kiada::NodeInfoFetcher::Done done) { fetcher.async_line(std::move(done)); }, feed,
+       status});
   http::ServerOptions server_options;
   server_options.listen.push_back(config.listen);
   server_options.threads = config.threads;

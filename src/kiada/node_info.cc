@@ -73,10 +73,9 @@ NodeLine NodeInfoFetcher::line() {
   async_line([result](NodeLine line) { result->set_value(std::move(line)); });
   if (future.wait_for(options_.timeout + kMargin) != std::future_status::ready) {
     // Only if the worker itself is starved; the client's own deadline normally fires first.
-    return client::Error{client::ErrorCode::kTimeout,
-                         "no answer from the agent within " +
-                             std::to_string(options_.timeout.count()) + " ms",
-                         0};
+    return client::Error{
+        client::ErrorCode::kTimeout,
+        "no answer from the agent within " + std::to_string(options_.timeout.count()) + " ms", 0};
   }
   return future.get();
 }

@@ -3,8 +3,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
-#include "nodeagent/printable.h"
 #include "log/log.h"
+#include "nodeagent/printable.h"
 
 namespace nodeagent::kiada {
 
@@ -136,12 +136,13 @@ void StreamRelay::run(std::stop_token stop) {
     }
     if (stop.stop_requested()) break;
     std::string why = !refused.empty() ? refused
-                      : gap ? "no complete event from the agent within " +
+                      : gap            ? "no complete event from the agent within " +
                                   std::to_string(options_.max_event_gap.count()) + " ms"
-                      : r   ? "stream ended"
-                            : r.error().message();
+                      : r ? "stream ended"
+                          : r.error().message();
     publish(error_chunk(why));
-    if (why != last_error) log::warn("node agent stream failed", {{"error", client::printable(why)}});
+    if (why != last_error)
+      log::warn("node agent stream failed", {{"error", client::printable(why)}});
     last_error = why;
     if (got_event) backoff = options_.min_backoff;
     std::unique_lock lock(sleep_mutex);

@@ -79,8 +79,8 @@ class StreamRelay {
   std::mutex mutex_;
   std::stop_source attempt_;  // the watch in progress; the watchdog may end it
   bool watching_ = false;
-  bool healthy_ = false;        // this watch has delivered an event
-  bool gap_exceeded_ = false;   // the watchdog ended this watch
+  bool healthy_ = false;       // this watch has delivered an event
+  bool gap_exceeded_ = false;  // the watchdog ended this watch
   RelayOptions::Clock::time_point last_event_{};
   RelayOptions::Clock::time_point last_publish_{};
   std::string last_json_;

@@ -222,9 +222,16 @@ def test_kiada_flags(start):
     result = subprocess.run([binary("kiada"), "--help"], capture_output=True, text=True,
                             timeout=10)
     assert result.returncode == 0
-    for flag in ("--listen-port", "--listen-address", "--agent-url", "--agent-timeout"):
+    for flag in ("--listen-port", "--listen-address", "--agent-url", "--agent-timeout",
+                 "--expect-node", "--no-locality-check", "--retry", "--no-retry", "--version"):
         assert flag in result.stdout
     assert "POD_NAME" in result.stdout and "Exit status" in result.stdout
+    assert result.stdout.count("Usage: kiada [OPTIONS]") == 1
+    for artefact in ("Excludes", "INT in", "build/bin", "TEXT", "[1 - "):
+        assert artefact not in result.stdout, artefact
+    result = subprocess.run([binary("kiada"), "--version"], capture_output=True, text=True,
+                            timeout=10)
+    assert result.returncode == 0 and result.stdout == "kiada 0.9\n"
     result = subprocess.run([binary("kiada"), "--listen-address", "nowhere"],
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 2 and "listen-address" in result.stderr
@@ -234,7 +241,7 @@ def test_kiada_flags(start):
         result = subprocess.run([binary("kiada"), *argv], capture_output=True, text=True,
                                 timeout=10)
         assert result.returncode == 2, (argv, result.stderr)
-        assert result.stderr, argv
+        assert result.stderr.startswith("kiada: "), (argv, result.stderr)
     # Durations take a unit, as everywhere in this project; the range is part of the message.
     for bad in ("5", "0s", "2h", "1e3ms"):
         result = subprocess.run([binary("kiada"), "--agent-timeout", bad],
@@ -315,6 +322,75 @@ def test_cli_exit_codes_without_an_agent():
 
 # --- headless Chromium -------------------------------------------------------------------------
 
+def spawn_with_pipe_fds(argv, read_end, write_end, **popen_args):
+    """Starts argv with `read_end` as its fd 3 and `write_end` as its fd 4 (what Chromium's
+    --remote-debugging-pipe expects), whatever numbers os.pipe() gave them - 3 and 4 included,
+    in either order. Both ends are first moved above 9, so that no redirection to 3 or 4 can
+    clobber the other end. Returns (process, read_end, write_end): the parent's copies, to close.
+    """
+    import fcntl
+    high_r = fcntl.fcntl(read_end, fcntl.F_DUPFD_CLOEXEC, 10)
+    high_w = fcntl.fcntl(write_end, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(read_end)
+    os.close(write_end)
+    # bash (dash cannot name fds above 9) moves the ends to fds 3 and 4, then becomes argv[0].
+    script = f'exec "$0" "$@" 3<&{high_r} 4>&{high_w} {high_r}<&- {high_w}>&-'
+    proc = subprocess.Popen(["/bin/bash", "-c", script, *argv], pass_fds=(high_r, high_w),
+                            stdout=subprocess.DEVNULL, **popen_args)
+    return proc, high_r, high_w
+
+
+def test_pipe_set_up_survives_os_pipe_returning_fds_3_and_4():
+    """Issue 13 #22: the worst case, the read end at fd 4 and the write end at fd 3."""
+    saved = {}
+    for fd in (3, 4):
+        try:
+            saved[fd] = os.dup(fd)
+        except OSError:
+            pass
+    try:
+        import fcntl
+
+        def high(fd):  # away from 3 and 4, which are about to be overwritten
+            moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+            os.close(fd)
+            return moved
+        to_child_r, to_child_w = (high(fd) for fd in os.pipe())
+        from_child_r, from_child_w = (high(fd) for fd in os.pipe())
+        os.dup2(to_child_r, 4)     # what the child reads: at fd 4 in the parent
+        os.dup2(from_child_w, 3)   # what the child writes: at fd 3 in the parent
+        os.close(to_child_r)
+        os.close(from_child_w)
+        # The child copies its fd 3 to its fd 4, as Chromium would answer on the pipe.
+        proc, r, w = spawn_with_pipe_fds(["/bin/sh", "-c", "cat <&3 >&4"], 4, 3,
+                                         stderr=subprocess.DEVNULL)
+        os.close(r)
+        os.close(w)
+    finally:
+        for fd in (3, 4):
+            if fd in saved:
+                os.dup2(saved[fd], fd)
+                os.close(saved[fd])
+            else:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+    try:
+        os.write(to_child_w, b"ping\0")
+        os.close(to_child_w)
+        got = b""
+        while True:
+            chunk = os.read(from_child_r, 64)
+            if not chunk:
+                break
+            got += chunk
+        assert got == b"ping\0"
+    finally:
+        os.close(from_child_r)
+        proc.wait(timeout=10)
+
+
 class Chromium:
     """Chromium driven over the DevTools protocol on a pipe (fds 3/4): stdlib only, no ports."""
 
@@ -329,11 +405,8 @@ class Chromium:
                  "--disable-extensions", "--disable-dev-shm-usage", "--hide-scrollbars",
                  "--mute-audio", f"--user-data-dir={profile}", "--remote-debugging-pipe",
                  "about:blank"]
-        # bash (dash cannot name fds above 9) moves the pipe ends to fds 3 and 4, then becomes chromium.
-        script = f'exec "$0" "$@" 3<&{to_chrome_r} 4>&{from_chrome_w} {to_chrome_r}<&- {from_chrome_w}>&-'
-        self.proc = subprocess.Popen(["/bin/bash", "-c", script, exe, *flags],
-                                     pass_fds=(to_chrome_r, from_chrome_w),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc, to_chrome_r, from_chrome_w = spawn_with_pipe_fds(
+            [exe, *flags], to_chrome_r, from_chrome_w, stderr=subprocess.PIPE)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._next_id = 0
@@ -442,3 +515,242 @@ def test_sigterm_ends_streams_and_exits_cleanly(start, agent):
         kiada.wait_for_line(r'msg=stopping signal=SIGTERM')
         while sock.recv(65536):  # the stream ends with an orderly close, not a reset
             pass
+
+
+# --- fake agents: what the real one cannot be asked to do -------------------------------------
+
+class FakeAgent:
+    """A scripted agent on 127.0.0.1:0: `line` is the body of GET / (bytes), and the watch stream
+    sends one event, then only `: heartbeat` comments every `heartbeat` seconds (an agent with a
+    long --interval). Every answer names its node in the Node-Name header, like the real agent.
+    """
+
+    def __init__(self, node="n1", line=b"n1 uptime: 1s, load average: 0.10, 0.20, 0.30, "
+                 b"active/total threads: 1/10\n", heartbeat=1.0, hang=False):
+        import http.server
+        agent = self
+        self.node, self.line, self.heartbeat, self.hang = node, line, heartbeat, hang
+        self.requests = 0
+        self.closed = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                agent.requests += 1
+                if agent.hang:
+                    agent.closed.wait(60)
+                    return
+                if self.path == "/v1/node/watch":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Node-Name", agent.node)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    doc = json.dumps({"node": agent.node, "time": "2026-12-01T00:00:00Z",
+                                      "load": {"1m": 0.1, "5m": 0.2, "15m": 0.3}})
+                    try:
+                        self.wfile.write(f"retry: 1000\nevent: node\ndata: {doc}\n\n".encode())
+                        self.wfile.flush()
+                        while not agent.closed.wait(agent.heartbeat):
+                            self.wfile.write(b": heartbeat\n")
+                            self.wfile.flush()
+                    except OSError:
+                        pass
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(agent.line)))
+                self.send_header("Node-Name", agent.node)
+                self.end_headers()
+                try:
+                    self.wfile.write(agent.line)
+                except OSError:
+                    pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = url_of(self.server.server_address)
+
+    def close(self):
+        self.closed.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_agent():
+    agents = []
+
+    def _make(**kwargs):
+        agents.append(FakeAgent(**kwargs))
+        return agents[-1]
+    yield _make
+    for a in agents:
+        a.close()
+
+
+def read_sse(sock, seconds):
+    """What arrives on an open /events stream during `seconds` (a bounded read)."""
+    sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    data = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_a_long_agent_interval_keeps_the_relay_and_the_browsers_alive(start, fake_agent):
+    # The agent sends one sample, then only heartbeat comments (as with --interval 20s): the relay
+    # must neither reconnect (its idle limit is 5 s) nor report an error, and browsers get
+    # heartbeat events (the page marks data stale after 6 s without any event).
+    agent = fake_agent(heartbeat=1.0)
+    _, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": agent.url})
+    with socket.create_connection(addr, timeout=10 * SLOW) as sock:
+        data = read_sse(sock, 8)
+    assert b"event: agent-error" not in data, data
+    assert data.count(b"event: node") == 1, data
+    assert data.count(b"event: heartbeat") >= 2, data  # every 2 s
+    assert agent.requests == 1  # one watch, never re-opened
+
+
+def test_a_huge_agent_line_is_refused_and_concurrent_views_stay_small(start, fake_agent):
+    # A hostile or misrouted agent answers with one 2 MiB line. Before the cap, 30 views of it
+    # took Kiada from 5 MB to 898 MiB.
+    agent = fake_agent(line=b"x" * (2 << 20) + b"\n")
+    kiada, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": agent.url})
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(get(addr, "/html", timeout=10)))
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 20
+    for status, _, body in results:
+        assert status == 200
+        assert "Node info: ERROR: response too large: more than 4096 bytes" in body
+        assert len(body) < 8192
+    with open(f"/proc/{kiada.proc.pid}/status") as f:
+        peak_kib = int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M).group(1))
+    assert peak_kib < 64 * 1024, f"Kiada's peak RSS {peak_kib} KiB"
+
+
+def test_control_characters_from_the_agent_never_reach_the_text_page(start, fake_agent):
+    agent = fake_agent(line=b"n1 uptime: 1s\rNode info: forged\x1b[2J\x07\x00 end\n")
+    _, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": agent.url})
+    status, _, raw = conftest.get(addr, "/text")
+    assert status == 200
+    info = [l for l in raw.split(b"\n") if l.startswith(b"Node info:")]
+    assert info == [b"Node info: n1 uptime: 1s\\u000dNode info: forged\\u001b[2J\\u0007\\u0000 end"]
+    for byte in (b"\r", b"\x1b", b"\x00", b"\x07"):
+        assert byte not in raw, byte
+
+
+def test_an_answer_from_another_node_is_an_error_naming_both(start, agent):
+    # The agent is n1's; this Kiada runs on n2 (a wrong NODE_AGENT_URL, a Cluster-policy Service).
+    _, agent_addr = agent
+    _, addr = start_kiada(start, {"NODE_NAME": "n2", "NODE_AGENT_URL": url_of(agent_addr)})
+    for path in ("/text", "/html"):
+        body = get(addr, path)[2]
+        info = re.search(r"Node info: (.*)", body).group(1)
+        if info.startswith("n1 uptime"):
+            # Kiada sets ClientOptions::expected_node; the library's check (issue 11 #1, the
+            # client helper's) refuses the answer once it is in the build.
+            pytest.skip("this build's client library does not enforce expected_node yet")
+        assert info.startswith("ERROR: wrong node"), body
+        assert "n1" in info and "n2" in info, info
+    # Switched off, the foreign answer is shown as it is.
+    _, addr = start_kiada(start, {"NODE_NAME": "n2", "NODE_AGENT_URL": url_of(agent_addr)},
+                          "--no-locality-check")
+    assert SEED.match(NODE_INFO.search(get(addr, "/text")[2])["info"])["node"] == "n1"
+
+
+def test_sigterm_with_a_hung_agent_answers_pages_and_exits_within_the_drain(start, fake_agent):
+    agent = fake_agent(hang=True)
+    kiada, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": agent.url},
+                              "--agent-timeout", "20s")
+    results = []
+    threads = [threading.Thread(target=lambda p=p: results.append((p, get(addr, p, timeout=30))))
+               for p in ("/text", "/html", "/text")]
+    for t in threads:
+        t.start()
+    wait_for(lambda: agent.requests >= 1, "the agent call to be in flight")
+    kiada.signal(signal.SIGTERM)
+    # Bounded: the drain budget is 2 s; without cancelling the agent call exit took 19 s.
+    assert kiada.wait(timeout=10) == 0
+    for t in threads:
+        t.join(timeout=30)
+    assert len(results) == 3
+    for path, (status, _, body) in results:
+        assert status == 200, path
+        assert "Node info: ERROR: cancelled: Kiada is shutting down" in body, body
+
+
+def test_browser_marks_data_stale_while_the_agent_is_down_and_recovers(start):
+    agent_proc, agent_addr = start_agent(start)
+    _, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": url_of(agent_addr)})
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kiada-chromium-") as profile:
+        browser = Chromium(profile)
+        try:
+            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = browser.send("Target.attachToTarget",
+                                   {"targetId": target, "flatten": True})["sessionId"]
+            browser.send("Emulation.setDeviceMetricsOverride",
+                         {"width": 900, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+                         session)
+            browser.send("Page.navigate", {"url": f"{url_of(addr)}/html"}, session)
+
+            def evaluate(expr):
+                r = browser.send("Runtime.evaluate", {"expression": expr, "returnByValue": True},
+                                 session)
+                return r["result"].get("value")
+
+            view = """(() => { const s = document.getElementById('live-state');
+                const c = document.getElementById('node-info');
+                return s ? {badge: s.textContent, badgeClass: s.className, card: c.textContent,
+                            cardClass: c.className, stale: document.body.dataset.stale,
+                            chartStale: document.getElementById('chart').classList.contains('stale')}
+                         : null; })()"""
+
+            def shot(name):
+                png = base64.b64decode(
+                    browser.send("Page.captureScreenshot", {"format": "png"}, session)["data"])
+                assert png.startswith(b"\x89PNG")
+                (OUTPUT / name).write_bytes(png)
+
+            live = wait_for(lambda: (v := evaluate(view)) and v["badge"] == "live from n1" and v,
+                            "the page to go live", timeout=30)
+            assert live["stale"] == "false" and live["cardClass"] == "ok"
+
+            agent_proc.stop()
+            down = wait_for(lambda: (v := evaluate(view)) and v["stale"] == "true" and
+                            v["cardClass"] == "error" and v, "the page to mark its data stale")
+            assert down["chartStale"] and "error" in down["badgeClass"]
+            assert down["card"].startswith("Node info: ERROR: "), down
+            shot("kiada-stale.png")
+
+            # The same address again: the relay reconnects and the page recovers by itself.
+            start_agent(start, listen=f"127.0.0.1:{agent_addr[1]}")
+            back = wait_for(lambda: (v := evaluate(view)) and v["stale"] == "false" and
+                            v["cardClass"] == "ok" and v, "the page to recover", timeout=30)
+            # Card and badge agree: live badge, the agent's line in the card, nothing stale.
+            assert back["badge"] == "live from n1" and "live" in back["badgeClass"]
+            assert back["card"].startswith("Node info: n1 uptime: "), back
+            assert not back["chartStale"]
+            shot("kiada-recovered.png")
+        finally:
+            browser.close()

@@ -22,9 +22,9 @@ struct Fixture {
                     if (agent_error) {
                       done(*agent_error);
                     } else {
-                      done(std::string(
-                          "node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
-                          "active/total threads: 1/100"));
+                      done(
+                          std::string("node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
+                                      "active/total threads: 1/100"));
                     }
                   },
                   feed, status}};
@@ -93,8 +93,9 @@ TEST(App, NodeInfoRouteGivesTheCardsTextForTheLivePage) {
   Fixture f;
   http::Response ok = resolve(f.app.handle(get("/node-info")));
   EXPECT_EQ(ok.status, 200u);
-  EXPECT_EQ(ok.body, "node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
-                     "active/total threads: 1/100\n");
+  EXPECT_EQ(ok.body,
+            "node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
+            "active/total threads: 1/100\n");
   f.agent_error = client::Error{client::ErrorCode::kConnectionRefused, "127.0.0.1:1", 0};
   http::Response bad = resolve(f.app.handle(get("/node-info")));
   EXPECT_EQ(bad.status, 502u);

@@ -30,10 +30,9 @@ TEST(KiadaConfig, Defaults) {
 }
 
 TEST(KiadaConfig, AcceptsEveryFlag) {
-  ParseOutcome out =
-      parse({"--listen-address", "127.0.0.1:0", "--agent-url", "http://10.0.0.1:11559",
-             "--agent-timeout", "250ms", "--threads", "3", "--log-level", "debug",
-             "--expect-node", "n7", "--no-retry"});
+  ParseOutcome out = parse({"--listen-address", "127.0.0.1:0", "--agent-url",
+                            "http://10.0.0.1:11559", "--agent-timeout", "250ms", "--threads", "3",
+                            "--log-level", "debug", "--expect-node", "n7", "--no-retry"});
   ASSERT_TRUE(out.config) << out.message;
   const Config& c = *out.config;
   EXPECT_EQ(http::to_string(c.listen), "127.0.0.1:0");

@@ -98,8 +98,8 @@ TEST(NodeInfoFetcher, AHugeLineIsRefusedAtTheCapNotBuffered) {
 TEST(NodeInfoFetcher, ControlCharactersInTheLineNeverReachThePage) {
   FakeServer agent([](const std::string&, int) {
     return Action::reply(http_response(
-        200, "text/plain", std::string("n1 uptime: 1s\rNode info: forged\x1b[2J\x07") + '\0' +
-                               " end\n"));
+        200, "text/plain",
+        std::string("n1 uptime: 1s\rNode info: forged\x1b[2J\x07") + '\0' + " end\n"));
   });
   NodeInfoFetcher fetcher(client::discover(agent.url()), options());
   std::string text = shown(fetcher.line());

@@ -111,7 +111,9 @@ TEST(RenderText, AgentControlCharactersCannotForgeALine) {
   PageInput in = sample();
   in.node_info = std::string("n1 up\r\nNode info: forged\x1b]0;t\x07") + '\0';
   std::string page = render_text(in);
-  EXPECT_NE(page.find("\nNode info: n1 up\\u000d\\u000aNode info: forged\\u001b]0;t\\u0007\\u0000\n"), std::string::npos)
+  EXPECT_NE(
+      page.find("\nNode info: n1 up\\u000d\\u000aNode info: forged\\u001b]0;t\\u0007\\u0000\n"),
+      std::string::npos)
       << page;
   EXPECT_EQ(page.find_first_of(std::string("\r\x1b\x07") + '\0'), std::string::npos);
   // The same goes for error texts, which may quote the agent (client::printable()).

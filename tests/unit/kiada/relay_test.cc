@@ -91,12 +91,14 @@ struct FakeClock {
   }
 };
 
-constexpr std::string_view kStreamHead = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+constexpr std::string_view kStreamHead =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
 
 TEST(StreamRelay, QuietHealthyStreamGivesBrowsersHeartbeatsWithTheLatestSample) {
   FakeServer agent([](const std::string&, int) {
     // One event, then the silence of a long --interval (only comments would come).
-    return Action::hang(std::string(kStreamHead) + "event: node\ndata: {\"node\":\"n1\"}\n\n: hb\n");
+    return Action::hang(std::string(kStreamHead) +
+                        "event: node\ndata: {\"node\":\"n1\"}\n\n: hb\n");
   });
   FakeClock clock;
   auto feed = std::make_shared<http::Feed>();
@@ -173,7 +175,8 @@ TEST(StreamRelay, AnOversizedEventIsRefused) {
   relay.start();
   std::string chunk = wait_for_chunk(
       *feed, [](const std::string& c) { return c.starts_with("event: agent-error"); });
-  EXPECT_EQ(chunk, "event: agent-error\ndata: {\"error\":\"event of 70008 bytes (at most 65536)\"}\n\n");
+  EXPECT_EQ(chunk,
+            "event: agent-error\ndata: {\"error\":\"event of 70008 bytes (at most 65536)\"}\n\n");
   EXPECT_EQ(feed->latest().sequence, 1u);  // never relayed
   relay.stop();
   agent.drop_held();
