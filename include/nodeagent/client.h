@@ -48,7 +48,9 @@ struct RetryEvent {
 // a timeout are final. The pause doubles from initial_backoff up to max_backoff, each one drawn
 // at random from [d/2, d] (jitter spreads the clients of a restarted agent). A pause that would
 // end at or after the call's deadline is not taken: the call returns the last error at once, so
-// a retried call never takes longer than ClientOptions::timeout.
+// a retried call never takes longer than ClientOptions::timeout. When the deadline ends during a
+// repeated attempt, the call returns the previous attempt's error (e.g. connection refused)
+// rather than a bare timeout.
 struct RetryOptions {
   bool enabled = true;
   std::chrono::milliseconds initial_backoff{10};

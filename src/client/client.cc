@@ -13,7 +13,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
 #include <optional>
+#include <random>
 
 namespace nodeagent::client {
 namespace {
@@ -33,6 +35,38 @@ bool is_peer_gone(const error_code& ec) {
          ec == asio::error::broken_pipe || ec == asio::error::connection_aborted;
 }
 
+bool is_2xx(unsigned status) { return status >= 200 && status <= 299; }
+
+// The retry rule for answers (RetryOptions): a 503 is "not ready yet" when the server says when
+// to come back (Retry-After, RFC 9110 section 10.2.3) or it is the agent's answer before its
+// first sample. Other 503s are the agent's considered answer (sources unreadable, stale sample,
+// shutting down) and another try within the same second would not change them.
+bool not_ready(const HttpResponse& r, bool has_retry_after) {
+  if (r.status != 503) return false;
+  if (has_retry_after) return true;
+  std::string_view body = r.body;
+  if (body.ends_with('\n')) body.remove_suffix(1);
+  return r.content_type.starts_with("text/plain") && body == "no sample yet";
+}
+
+// A Kubernetes node name is at most 253 characters; anything longer is cut in messages.
+std::string quoted_node(std::string_view name) {
+  constexpr std::size_t kMax = 253;
+  std::string out = "\"" + std::string(name.substr(0, kMax)) + "\"";
+  if (name.size() > kMax) out += "...";
+  return out;
+}
+
+// The "node" member of an event's JSON object, nullopt when the data is no such object.
+std::optional<std::string> node_of_event(std::string_view data) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(data, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto* node = v.as_object().if_contains("node");
+  if (!node || !node->is_string()) return std::nullopt;
+  return std::string(node->as_string());
+}
+
 }  // namespace
 
 struct Client::Impl {
@@ -44,7 +78,10 @@ struct Client::Impl {
   tcp::resolver resolver{ioc};
   tcp::socket tcp_sock{ioc};
   unix_socket unix_sock{ioc};
-  asio::steady_timer timer{ioc};
+  asio::steady_timer timer{ioc};  // the call's deadline
+  asio::steady_timer pause{ioc};  // the wait between attempts
+  Clock::time_point deadline;
+  std::minstd_rand rng{std::random_device{}()};
   beast::flat_buffer buffer;
   bool connected = false;
   bool timed_out = false;
@@ -56,6 +93,7 @@ struct Client::Impl {
   void abort_io() {
     error_code ignored;
     resolver.cancel();
+    pause.cancel();
     tcp_sock.close(ignored);
     unix_sock.close(ignored);
     connected = false;
@@ -66,7 +104,9 @@ struct Client::Impl {
   // completes with an error that fail() turns into kTimeout.
   void arm(std::chrono::milliseconds budget) {
     armed_for = budget;
-    timer.expires_after(budget);
+    timed_out = false;
+    deadline = Clock::now() + budget;
+    timer.expires_at(deadline);
     timer.async_wait([this, id = call_id](error_code ec) {
       if (ec || id != call_id || timer.expiry() > Clock::now()) return;  // stale or re-armed
       timed_out = true;
@@ -132,6 +172,49 @@ struct Client::Impl {
     co_return Result<void>{};
   }
 
+  Error wrong_node(std::string_view what, std::string_view got) const {
+    std::string detail = got.empty() ? std::string(what) + " without a Node-Name header"
+                                     : std::string(what) + " from node " + quoted_node(got);
+    detail += ", expected " + quoted_node(opts.expected_node) + " (" + ep.url + ")";
+    return Error{ErrorCode::kWrongNode, std::move(detail), 0};
+  }
+
+  // The locality check on an answer's Node-Name header (ClientOptions::expected_node).
+  Result<void> check_header(std::string_view node_name, std::string_view what) const {
+    if (opts.expected_node.empty() || node_name == opts.expected_node) return {};
+    return wrong_node(what, node_name);
+  }
+
+  // The pause before the next attempt: the backoff with jitter, drawn from [d/2, d].
+  std::chrono::milliseconds jittered(std::chrono::milliseconds d) {
+    if (d.count() <= 1) return d;
+    std::uniform_int_distribution<long> pick(d.count() / 2, d.count());
+    return std::chrono::milliseconds(pick(rng));
+  }
+
+  // Decides whether the failed attempt `attempt` is repeated within the deadline, and waits for
+  // it. False: give up and return the last result.
+  asio::awaitable<bool> pause_before_retry(int attempt, const Error& why,
+                                           std::chrono::milliseconds& backoff) {
+    const RetryOptions& ro = opts.retry;
+    if (!ro.enabled || timed_out || cancelled) co_return false;
+    if (ro.max_attempts > 0 && attempt >= ro.max_attempts) co_return false;
+    const auto delay = jittered(backoff);
+    backoff = std::min(backoff * 2, std::max(ro.max_backoff, ro.initial_backoff));
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (delay >= remaining) co_return false;  // never pause beyond the deadline
+    if (ro.on_retry) ro.on_retry(RetryEvent{attempt, why, delay, remaining});
+    co_await sleep(delay);
+    co_return !timed_out && !cancelled;
+  }
+
+  asio::awaitable<void> sleep(std::chrono::milliseconds delay) {
+    if (phase.find("wait") == std::string::npos) phase = "waiting to retry";
+    pause.expires_after(delay);
+    co_await pause.async_wait(kTuple);
+  }
+
   http::request<http::empty_body> make_request(std::string_view path, std::string_view accept) {
     http::request<http::empty_body> req{http::verb::get, ep.prefix + std::string(path), 11};
     req.set(http::field::host, ep.host_header());
@@ -140,11 +223,14 @@ struct Client::Impl {
     return req;
   }
 
+  // One request and its response. `retryable`: the peer went away before any byte of the
+  // response (so it did not act on the request). `retry_after`: the answer had Retry-After.
   template <class Socket>
   asio::awaitable<Result<HttpResponse>> exchange(Socket& sock,
                                                  const http::request<http::empty_body>& req,
-                                                 bool& retryable) {
+                                                 bool& retryable, bool& retry_after) {
     retryable = false;
+    retry_after = false;
     phase = "sending the request";
     auto [wec, wn] = co_await http::async_write(sock, req, kTuple);
     if (wec) {
@@ -164,74 +250,163 @@ struct Client::Impl {
     HttpResponse out;
     out.status = res.result_int();
     out.content_type = std::string(res[http::field::content_type]);
+    out.node_name = std::string(res["Node-Name"]);
     out.body = std::move(res.body());
+    retry_after = res.count(http::field::retry_after) > 0;
     co_return out;
   }
 
-  asio::awaitable<Result<HttpResponse>> get(std::string path, std::string accept) {
-    auto req = make_request(path, accept);
-    // A kept-alive connection may have been closed by the agent since the last call; then the
-    // GET is repeated once on a fresh connection (safe: GET is idempotent).
-    for (int attempt = 0; attempt < 2; ++attempt) {
+  // One attempt: connect if needed, send, read. A kept-alive connection may have been closed by
+  // the agent since the last call; then the GET is repeated at once on a fresh connection (safe:
+  // GET is idempotent). `transient`: the failure is one RetryOptions retries.
+  asio::awaitable<Result<HttpResponse>> attempt_get(const http::request<http::empty_body>& req,
+                                                    bool& transient) {
+    transient = false;
+    for (int stale = 0; stale < 2; ++stale) {
       bool reused = connected;
       if (!connected) {
         auto c = co_await connect();
-        if (!c) co_return c.error();
+        if (!c) {
+          transient = c.error().code == ErrorCode::kConnectionRefused;
+          co_return c.error();
+        }
       }
       bool retryable = false;
+      bool retry_after = false;
       // (No co_await inside ?: - GCC 12 miscompiles it and double-frees the result.)
       Result<HttpResponse> r = Error{};
       if (ep.transport == Transport::kUnix) {
-        r = co_await exchange(unix_sock, req, retryable);
+        r = co_await exchange(unix_sock, req, retryable, retry_after);
       } else {
-        r = co_await exchange(tcp_sock, req, retryable);
+        r = co_await exchange(tcp_sock, req, retryable, retry_after);
       }
-      if (r || !(reused && retryable) || timed_out || cancelled) {
-        if (!r) abort_io();
+      if (r) {
+        transient = not_ready(*r, retry_after);
         co_return r;
       }
       abort_io();
+      if (!(reused && retryable) || timed_out || cancelled) {
+        transient = retryable && !timed_out && !cancelled;
+        co_return r;
+      }
     }
     co_return fail(ErrorCode::kConnectionClosed, ep.peer());
   }
 
+  asio::awaitable<Result<HttpResponse>> get(std::string path, std::string accept) {
+    auto req = make_request(path, accept);
+    auto backoff = opts.retry.initial_backoff;
+    std::optional<Result<HttpResponse>> previous;
+    for (int attempt = 1;; ++attempt) {
+      bool transient = false;
+      Result<HttpResponse> r = co_await attempt_get(req, transient);
+      // The deadline ended during a retry: the earlier attempt's answer says more than "timeout".
+      if (timed_out && !cancelled && previous) co_return std::move(*previous);
+      if (r) {
+        if (auto local = check_header(r->node_name, "answer"); !local) {
+          abort_io();  // the next call asks afresh (a Service may pick another endpoint)
+          co_return local.error();
+        }
+      }
+      if (!transient) co_return r;
+      const Error why = r ? bad_status(ep, path, *r) : r.error();
+      if (!co_await pause_before_retry(attempt, why, backoff)) {
+        if (cancelled) co_return fail(ErrorCode::kCancelled, {});
+        co_return r;
+      }
+      previous = std::move(r);
+    }
+  }
+
+  // How one stream connection ended, for watch()'s decision to retry or reconnect.
+  struct StreamEnd {
+    bool opened = false;     // the 2xx text/event-stream header arrived
+    bool transient = false;  // a new connection may cure it
+  };
+
+  // One stream connection: request, header, then events until the callback stops or it breaks.
   template <class Socket>
   asio::awaitable<Result<void>> stream(Socket& sock, const std::function<bool(const SseEvent&)>& cb,
-                                       const WatchOptions& wo) {
+                                       const WatchOptions& wo, StreamEnd& end,
+                                       std::optional<long>& server_retry) {
     auto req = make_request(wo.path, "text/event-stream");
     req.set(http::field::cache_control, "no-cache");
     phase = "sending the request";
     auto [wec, wn] = co_await http::async_write(sock, req, kTuple);
-    if (wec) co_return io_error(wec);
+    if (wec) {
+      end.transient = is_peer_gone(wec);
+      co_return io_error(wec);
+    }
     phase = "waiting for the stream to start";
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(boost::none);
     auto [hec, hn] = co_await http::async_read_header(sock, buffer, parser, kTuple);
-    if (hec) co_return io_error(hec);
+    if (hec) {
+      end.transient = is_peer_gone(hec) && !parser.got_some();
+      co_return io_error(hec);
+    }
     auto& res = parser.get();
-    if (res.result_int() < 200 || res.result_int() > 299) {
-      co_return Error{ErrorCode::kBadStatus, "GET " + std::string(req.target()), res.result_int()};
+    if (auto local = check_header(res["Node-Name"], "stream"); !local) co_return local.error();
+    if (!is_2xx(res.result_int())) {
+      HttpResponse head;
+      head.status = res.result_int();
+      head.content_type = std::string(res[http::field::content_type]);
+      // The reason of a short error answer, for the message and the not-ready rule.
+      if (auto length = parser.content_length(); length && *length <= 300) {
+        std::string body(static_cast<std::size_t>(*length), '\0');
+        res.body().data = body.data();
+        res.body().size = body.size();
+        auto [bec, bn] = co_await http::async_read(sock, buffer, parser, kTuple);
+        if (!bec || bec == http::error::need_buffer) {
+          body.resize(body.size() - res.body().size);
+          head.body = std::move(body);
+        }
+      }
+      end.transient = not_ready(head, res.count(http::field::retry_after) > 0);
+      co_return bad_status(ep, wo.path, head);
     }
     std::string_view type = res[http::field::content_type];
     if (!type.starts_with("text/event-stream")) {
       co_return Error{ErrorCode::kProtocol,
                       "expected text/event-stream, got \"" + std::string(type) + "\"", 0};
     }
+    end.opened = true;
+    // Every event must name the expected node; the first that does not ends the stream.
+    std::optional<Error> foreign;
+    const auto checked = [&](const SseEvent& ev) {
+      if (!opts.expected_node.empty()) {
+        auto node = node_of_event(ev.data);
+        if (!node || *node != opts.expected_node) {
+          foreign = node ? wrong_node("event", *node)
+                         : Error{ErrorCode::kWrongNode,
+                                 "event names no node, expected " +
+                                     quoted_node(opts.expected_node) + " (" + ep.url + ")",
+                                 0};
+          return false;
+        }
+      }
+      return cb(ev);
+    };
     SseParser sse;
     char chunk[8192];
     phase = "waiting for the next event";
     for (;;) {
       if (cancelled) co_return fail(ErrorCode::kCancelled, {});
+      // Any bytes, heartbeat comments and retry: fields included, restart the idle limit.
       arm(wo.idle_timeout);
       res.body().data = chunk;
       res.body().size = sizeof chunk;
       auto [ec, n] = co_await http::async_read_some(sock, buffer, parser, kTuple);
       if (ec == http::error::need_buffer) ec = {};
       std::size_t got = sizeof chunk - res.body().size;
-      if (got > 0 && !sse.feed({chunk, got}, cb)) {
+      const bool more = got == 0 || sse.feed({chunk, got}, checked);
+      if (sse.retry_ms()) server_retry = sse.retry_ms();
+      if (!more) {
+        if (foreign) co_return *foreign;
         if (!sse.error().empty()) co_return Error{ErrorCode::kProtocol, sse.error(), 0};
         co_return Result<void>{};  // the callback asked to stop
       }
+      end.transient = true;  // from here on, every way the stream breaks is worth reconnecting
       if (ec) co_return io_error(ec);
       if (parser.is_done()) {
         co_return fail(ErrorCode::kConnectionClosed, "the agent ended the stream");
@@ -239,19 +414,77 @@ struct Client::Impl {
     }
   }
 
-  asio::awaitable<Result<void>> watch(const std::function<bool(const SseEvent&)>& cb,
-                                      const WatchOptions& wo) {
+  asio::awaitable<Result<void>> stream_once(const std::function<bool(const SseEvent&)>& cb,
+                                            const WatchOptions& wo, StreamEnd& end,
+                                            std::optional<long>& server_retry) {
     abort_io();  // the stream needs a connection of its own
     auto c = co_await connect();
-    if (!c) co_return c.error();
+    if (!c) {
+      end.transient = c.error().code == ErrorCode::kConnectionRefused;
+      co_return c.error();
+    }
     Result<void> r;
     if (ep.transport == Transport::kUnix) {
-      r = co_await stream(unix_sock, cb, wo);
+      r = co_await stream(unix_sock, cb, wo, end, server_retry);
     } else {
-      r = co_await stream(tcp_sock, cb, wo);
+      r = co_await stream(tcp_sock, cb, wo, end, server_retry);
     }
     abort_io();  // a stream's connection cannot be reused
     co_return r;
+  }
+
+  // The pause before reconnecting (WatchOptions::reconnect): the server's retry: (or the
+  // configured delay), doubled per failed reconnection, capped, plus up to a quarter of jitter.
+  std::chrono::milliseconds reconnect_pause(const WatchOptions& wo,
+                                            std::optional<long> server_retry, int failures) {
+    const auto cap = std::max(wo.max_reconnect_delay, std::chrono::milliseconds(1));
+    auto d = server_retry ? std::chrono::milliseconds(*server_retry) : wo.reconnect_delay;
+    d = std::clamp(d, std::chrono::milliseconds(0), cap);
+    for (int i = 0; i < failures && d < cap; ++i) d = std::min(d * 2, cap);
+    if (d.count() >= 4) {
+      std::uniform_int_distribution<long> extra(0, d.count() / 4);
+      d += std::chrono::milliseconds(extra(rng));
+    }
+    return std::min(d, cap);
+  }
+
+  asio::awaitable<Result<void>> watch(const std::function<bool(const SseEvent&)>& cb,
+                                      const WatchOptions& wo) {
+    std::optional<long> server_retry;  // the stream's retry:, kept across connections
+    bool ever_opened = false;
+    int failures = 0;  // reconnection attempts that failed in a row
+    auto backoff = opts.retry.initial_backoff;
+    std::optional<Error> previous;  // of the first connection's attempts
+    for (int attempt = 1;; ++attempt) {
+      StreamEnd end;
+      Result<void> r = co_await stream_once(cb, wo, end, server_retry);
+      if (r || cancelled || r.error().code == ErrorCode::kCancelled) co_return r;
+      if (!ever_opened && !end.opened) {
+        // Still the first connection: retried like a GET, within the client's timeout.
+        if (timed_out && previous) co_return *previous;
+        if (!end.transient || !co_await pause_before_retry(attempt, r.error(), backoff)) {
+          if (cancelled) co_return fail(ErrorCode::kCancelled, {});
+          co_return r;
+        }
+        previous = r.error();
+        continue;
+      }
+      ever_opened = true;
+      if (!wo.reconnect) co_return r;
+      const ErrorCode code = r.error().code;
+      const bool curable = end.transient || code == ErrorCode::kConnectionRefused ||
+                           code == ErrorCode::kConnectFailed || code == ErrorCode::kResolveFailed ||
+                           code == ErrorCode::kTimeout || code == ErrorCode::kConnectionClosed;
+      if (!curable || code == ErrorCode::kWrongNode) co_return r;
+      failures = end.opened ? 0 : failures + 1;
+      const auto delay = reconnect_pause(wo, server_retry, failures);
+      if (wo.on_disconnect) wo.on_disconnect(r.error(), delay);
+      timer.cancel();  // no deadline while waiting to reconnect
+      phase = "waiting to reconnect";
+      co_await sleep(delay);
+      if (cancelled) co_return fail(ErrorCode::kCancelled, {});
+      arm(opts.timeout);  // the next connection gets the client's timeout
+    }
   }
 
   template <class T>
@@ -313,14 +546,11 @@ Result<HttpResponse> Client::get(std::string_view path, std::string_view accept)
 Error bad_status(const Endpoint& endpoint, std::string_view path, const HttpResponse& response) {
   std::string detail = "GET " + endpoint.prefix + std::string(path);
   std::string_view line = std::string_view(response.body).substr(0, response.body.find('\n'));
-  bool quotable =
-      response.content_type.rfind("text/plain", 0) == 0 && !line.empty() && line.size() <= 300;
-  for (char c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) quotable = false;
-  }
-  if (quotable) {
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  // Quoted through printable(): the agent's reason may carry any byte.
+  if (response.content_type.rfind("text/plain", 0) == 0 && !line.empty() && line.size() <= 300) {
     detail += ": ";
-    detail += line;
+    detail += printable(line);
   }
   return Error{ErrorCode::kBadStatus, std::move(detail), response.status};
 }
@@ -346,7 +576,11 @@ Result<NodeSnapshot> Client::node() {
   if (r->status < 200 || r->status > 299) {
     return bad_status(impl_->ep, "/v1/node", *r);
   }
-  return parse_node_json(r->body);
+  auto doc = parse_node_json(r->body);
+  if (doc && !impl_->opts.expected_node.empty() && doc->node != impl_->opts.expected_node) {
+    return impl_->wrong_node("document", doc->node);
+  }
+  return doc;
 }
 
 Result<void> Client::watch(const std::function<bool(const SseEvent&)>& on_event,

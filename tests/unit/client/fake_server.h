@@ -1,12 +1,16 @@
 #pragma once
-// A scripted HTTP peer for client tests: it can answer, stay silent, send garbage or hang up,
-// which a well-behaved server library cannot be asked to do. Listens on 127.0.0.1:0 and
-// optionally on a unix socket; runs one io_context on its own thread.
+// A scripted HTTP peer for client tests: it can answer, stay silent, send garbage, hang up or
+// trickle a stream, which a well-behaved server library cannot be asked to do. Listens on
+// 127.0.0.1:0 and optionally on a unix socket - or, constructed with Listen::kLater, refuses
+// every connection (TCP port bound but not listening, no socket file) until start_listening().
+// Runs one io_context on its own thread. Like the agent it can name its node: put
+// node_header("n1") into the extra headers of http_response() / the SSE head.
 
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -21,15 +25,27 @@ struct Action {
   enum class Kind { kReply, kReplyAndClose, kClose, kHang };
   Kind kind = Kind::kReply;
   std::string bytes;  // written as is (status line, headers, body)
+  // Written after `bytes`, each after its pause (a stream's later events, heartbeats).
+  std::vector<std::pair<std::chrono::milliseconds, std::string>> later;
 
-  static Action reply(std::string bytes) { return {Kind::kReply, std::move(bytes)}; }
+  static Action reply(std::string bytes) { return {Kind::kReply, std::move(bytes), {}}; }
   static Action reply_and_close(std::string bytes) {
-    return {Kind::kReplyAndClose, std::move(bytes)};
+    return {Kind::kReplyAndClose, std::move(bytes), {}};
   }
-  static Action close() { return {Kind::kClose, {}}; }
+  static Action close() { return {Kind::kClose, {}, {}}; }
   // Writes `bytes` (maybe none) and keeps the connection open without reading or answering.
-  static Action hang(std::string bytes = {}) { return {Kind::kHang, std::move(bytes)}; }
+  static Action hang(std::string bytes = {}) { return {Kind::kHang, std::move(bytes), {}}; }
+  // Adds bytes written `pause` after the previous ones (the action then goes on as its kind).
+  Action then(std::chrono::milliseconds pause, std::string more) && {
+    later.emplace_back(pause, std::move(more));
+    return std::move(*this);
+  }
 };
+
+// The agent's locality header, for http_response()'s extra_headers.
+inline std::string node_header(std::string_view node) {
+  return "Node-Name: " + std::string(node) + "\r\n";
+}
 
 inline std::string http_response(unsigned status, std::string_view type, std::string_view body,
                                  std::string_view extra_headers = "") {
@@ -46,23 +62,32 @@ class FakeServer {
   // target: the request target; index: 1 for the first request this server sees.
   using Script = std::function<Action(const std::string& target, int index)>;
 
-  explicit FakeServer(Script script, std::string unix_path = {})
+  enum class Listen { kNow, kLater };
+
+  explicit FakeServer(Script script, std::string unix_path = {}, Listen when = Listen::kNow)
       : script_(std::move(script)), unix_path_(std::move(unix_path)) {
     namespace asio = boost::asio;
     tcp_.open(asio::ip::tcp::v4());
     tcp_.set_option(asio::socket_base::reuse_address(true));
-    tcp_.bind({asio::ip::make_address("127.0.0.1"), 0});
-    tcp_.listen();
+    tcp_.bind({asio::ip::make_address("127.0.0.1"), 0});  // connections refused until listen()
     port_ = tcp_.local_endpoint().port();
+    if (!unix_path_.empty()) std::filesystem::remove(unix_path_);
+    if (when == Listen::kNow) start_listening();
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+
+  // Starts accepting (on the TCP port, and creates the unix socket). Callable from any thread,
+  // once, for a server constructed with Listen::kLater.
+  void start_listening() {
+    namespace asio = boost::asio;
+    tcp_.listen();
     asio::co_spawn(ioc_, accept_loop(tcp_), asio::detached);
     if (!unix_path_.empty()) {
-      std::filesystem::remove(unix_path_);
       unix_.open();
       unix_.bind(asio::local::stream_protocol::endpoint(unix_path_));
       unix_.listen();
       asio::co_spawn(ioc_, accept_loop(unix_), asio::detached);
     }
-    thread_ = std::thread([this] { ioc_.run(); });
   }
 
   ~FakeServer() {
@@ -108,6 +133,12 @@ class FakeServer {
             co_await boost::asio::async_write(sock, boost::asio::buffer(a.bytes), tuple);
         if (wec) co_return;
       }
+      for (const auto& [pause, more] : a.later) {
+        boost::asio::steady_timer timer(ioc_, pause);
+        co_await timer.async_wait(tuple);
+        auto [wec, wn] = co_await boost::asio::async_write(sock, boost::asio::buffer(more), tuple);
+        if (wec) co_return;
+      }
       switch (a.kind) {
         case Action::Kind::kReply:
           break;
@@ -124,6 +155,9 @@ class FakeServer {
   Script script_;
   std::string unix_path_;
   boost::asio::io_context ioc_;
+  // Keeps run() going while nothing listens yet (Listen::kLater).
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+      ioc_.get_executor()};
   boost::asio::ip::tcp::acceptor tcp_{ioc_};
   boost::asio::local::stream_protocol::acceptor unix_{ioc_};
   unsigned short port_ = 0;

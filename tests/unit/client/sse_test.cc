@@ -83,5 +83,21 @@ TEST(SseParser, IgnoresUnknownFieldsAndBadRetry) {
   EXPECT_FALSE(events[0].retry_ms.has_value());
 }
 
+TEST(SseParser, RetryIsTheStreamsReconnectionTime) {
+  SseParser parser;
+  int events = 0;
+  const auto count = [&](const SseEvent&) { return ++events, true; };
+  EXPECT_FALSE(parser.retry_ms().has_value());
+  // The agent's preamble: a block with only retry:, which dispatches no event.
+  ASSERT_TRUE(parser.feed("retry: 2000\n\n", count));
+  EXPECT_EQ(events, 0);
+  EXPECT_EQ(parser.retry_ms(), 2000);
+  ASSERT_TRUE(parser.feed(": heartbeat\n\nretry: -5\n\nretry: 1e3\n\nretry:\n\n", count));
+  EXPECT_EQ(parser.retry_ms(), 2000);  // invalid values leave it alone
+  ASSERT_TRUE(parser.feed("retry: 500\ndata: x\n\n", count));
+  EXPECT_EQ(parser.retry_ms(), 500);
+  EXPECT_EQ(events, 1);
+}
+
 }  // namespace
 }  // namespace nodeagent::client
