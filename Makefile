@@ -1,10 +1,10 @@
-# Quick start: `make run` (serve this machine's node info on :11559) and `make test` (everything).
+# Quick start: `make run` (serve this machine's node info on 127.0.0.1:11559) and `make test` (everything).
 # Both install the Debian packages they need first (scripts/setup.sh; root on a fresh machine).
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
-LISTEN ?= :11559
+LISTEN ?= 127.0.0.1:11559
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
 .PHONY: all setup build run test check test-unit test-integration test-asan test-tsan bench \

@@ -16,10 +16,16 @@ std::optional<std::string> AccessList::add(std::string_view cidr) {
   if (text.find(':') == std::string::npos) {
     ip::network_v4 net = ip::make_network_v4(text, ec);
     if (ec) return "\"" + std::string(cidr) + "\" is not an IPv4 or IPv6 network like 10.0.0.0/8";
+    if (net.address() != net.network()) {
+      masked_.push_back({std::string(cidr), net.canonical().to_string()});
+    }
     v4_.push_back(net.canonical());
   } else {
     ip::network_v6 net = ip::make_network_v6(text, ec);
     if (ec) return "\"" + std::string(cidr) + "\" is not an IPv4 or IPv6 network like fd00::/8";
+    if (net.address() != net.network()) {
+      masked_.push_back({std::string(cidr), net.canonical().to_string()});
+    }
     v6_.push_back(net.canonical());
   }
   return std::nullopt;

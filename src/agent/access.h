@@ -22,7 +22,16 @@ class AccessList {
   bool empty() const { return v4_.empty() && v6_.empty(); }
   std::vector<std::string> rules() const;  // canonical form, for logs and /v1/agent
 
+  // A rule given with host bits set ("127.0.0.5/8"), which add() masked ("127.0.0.0/8"): worth a
+  // warning at start, since the writer may have meant a single host.
+  struct Masked {
+    std::string given;
+    std::string effective;
+  };
+  const std::vector<Masked>& masked() const { return masked_; }
+
  private:
+  std::vector<Masked> masked_;
   std::vector<boost::asio::ip::network_v4> v4_;
   std::vector<boost::asio::ip::network_v6> v6_;
 };

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "agent/privileges.h"
 #include "agent/self_metrics.h"
 #include "agent/self_report.h"
@@ -33,10 +35,18 @@ std::unique_ptr<Agent> Agent::create(Config config) {
   std::unique_ptr<Agent> agent(new Agent(std::move(config), std::move(*fs)));
   const Config& c = agent->config_;
 
+  for (const AccessList::Masked& m : c.access.masked()) {
+    log::warn("--allow-cidr has host bits set: masked",
+              {{"given", m.given}, {"effective", m.effective}});
+  }
+
   // Filled in below once the sockets are bound and privileges dropped, before any request.
   auto agent_report = std::make_shared<std::string>();
+  auto heartbeat = std::make_shared<Heartbeat>();
   RouteContext context{agent->feed_, agent_report, 3 * c.interval + std::chrono::seconds(1),
                        agent->shutting_down_};
+  context.heartbeat = heartbeat;
+  context.stalled_after = stall_threshold(c.interval);
   auto router =
       std::make_shared<Router>(agent->board_, c.access, std::move(context), agent->counters_);
   http::ServerOptions options;
@@ -69,16 +79,24 @@ std::unique_ptr<Agent> Agent::create(Config config) {
     return nullptr;
   }
   log_privilege_change(*dropped);
+  // The roots were opened while privileged; the user we now are must still read below them.
+  if (auto readable = agent->fs_.check_readable(); !readable) {
+    log::error(
+        "cannot read host root after dropping privileges",
+        {{"uid", static_cast<std::uint64_t>(::geteuid())}, {"reason", readable.error().message()}});
+    return nullptr;
+  }
   *agent_report = render_self_report(
       make_self_report(c, *dropped, namespaces, agent->server_->bound_addresses()));
 
   nodeinfo::Sampler sampler(agent->fs_, c.node_name);
   Agent* self = agent.get();
-  agent->sampling_ =
-      std::make_unique<SamplingLoop>(std::move(sampler), c.interval, agent->board_, agent->feed_,
-                                     [self](const nodeinfo::Snapshot& s, double seconds) {
-                                       return self->self_metrics(s, seconds);
-                                     });
+  agent->sampling_ = std::make_unique<SamplingLoop>(
+      std::move(sampler), c.interval, agent->board_, agent->feed_,
+      [self](const nodeinfo::Snapshot& s, double seconds) {
+        return self->self_metrics(s, seconds);
+      },
+      heartbeat);
   return agent;
 }
 
@@ -98,7 +116,12 @@ int Agent::run() {
                          {"interval_ms", static_cast<std::int64_t>(config_.interval.count())}});
   sampling_->start();
   server_->run();
-  sampling_->stop();
+  if (!sampling_->stop()) {
+    // The sampling thread is stuck in a read and still uses fs_ and the Sampler: returning would
+    // destroy them under it. End the process here; the log is written unbuffered.
+    log::info("stopped", {{"requests", server_->stats().requests_total.load()}});
+    std::_Exit(1);
+  }
   // The fault test checks every request the server read got a full answer: it compares this
   // count with the complete responses its clients received.
   log::info("stopped", {{"requests", server_->stats().requests_total.load()}});

@@ -3,9 +3,12 @@
 // thread and swapped in atomically. Handlers take a reference-counted pointer and never wait on
 // the sampler.
 
+#include <atomic>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -48,6 +51,29 @@ class Board {
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<const Published> current_;
+};
+
+// Whether the sampling thread is inside a sample, and since when: /healthz fails when one sample
+// has been running too long (a read stuck in the kernel), so the kubelet restarts the agent
+// instead of probing a live process that no longer samples.
+// Thread-safety: begin()/end() from the sampling thread, busy_since() from any thread.
+class Heartbeat {
+ public:
+  void begin(std::chrono::steady_clock::time_point now) {
+    busy_since_ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  void end() { busy_since_ns_.store(kIdle, std::memory_order_relaxed); }
+  // When the sample in progress started; nullopt between samples.
+  std::optional<std::chrono::steady_clock::time_point> busy_since() const {
+    const auto ns = busy_since_ns_.load(std::memory_order_relaxed);
+    if (ns == kIdle) return std::nullopt;
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
+  }
+
+ private:
+  static constexpr std::chrono::steady_clock::rep kIdle =
+      std::numeric_limits<std::chrono::steady_clock::rep>::min();
+  std::atomic<std::chrono::steady_clock::rep> busy_since_ns_{kIdle};
 };
 
 }  // namespace nodeagent::agent

@@ -1,5 +1,7 @@
 #include "agent/routes.h"
 
+#include <algorithm>
+
 #include "http/header_value.h"
 #include "log/log.h"
 
@@ -105,6 +107,11 @@ std::uint64_t RequestCounters::get(Route route, unsigned status) const {
       std::memory_order_relaxed);
 }
 
+std::chrono::steady_clock::duration stall_threshold(std::chrono::milliseconds interval) {
+  return std::clamp<std::chrono::steady_clock::duration>(3 * interval, std::chrono::seconds(10),
+                                                         std::chrono::seconds(60));
+}
+
 http::Response respond(const http::Request& request, const std::shared_ptr<const Published>& state,
                        const RouteContext& context, std::chrono::steady_clock::time_point now) {
   using boost::beast::http::verb;
@@ -118,6 +125,17 @@ http::Response respond(const http::Request& request, const std::shared_ptr<const
   const bool fresh = state && state->ok && now - state->sampled_at <= context.stale_after;
   switch (route) {
     case Route::kHealthz:
+      if (context.heartbeat) {
+        if (auto since = context.heartbeat->busy_since();
+            since && now - *since > context.stalled_after) {
+          const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - *since);
+          return http::Response::text(503,
+                                      "sampler stalled: one sample has run for " +
+                                          std::to_string(secs.count()) +
+                                          "s (a source read is stuck)\n",
+                                      kText);
+        }
+      }
       return fixed(200, "ok\n");
     case Route::kReadyz:
       if (context.shutting_down && context.shutting_down->load(std::memory_order_relaxed)) {

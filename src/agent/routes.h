@@ -52,7 +52,15 @@ struct RouteContext {
   // Set once a shutdown began: /readyz fails so that endpoints drop the agent while it still
   // answers everything else (--shutdown-delay). Null: never.
   std::shared_ptr<const std::atomic<bool>> shutting_down = nullptr;
+  // /healthz fails while one sample has been running longer than stalled_after (a read stuck
+  // in the kernel): liveness must say so, so that the kubelet restarts the agent. Null: no check.
+  std::shared_ptr<const Heartbeat> heartbeat = nullptr;
+  std::chrono::steady_clock::duration stalled_after = std::chrono::seconds(10);
 };
+
+// The stall threshold for an interval: 3 intervals, at least 10 s (a sample takes well under a
+// millisecond; a loaded node must not fail liveness), at most 60 s.
+std::chrono::steady_clock::duration stall_threshold(std::chrono::milliseconds interval);
 
 // `state` may be null before the first sample.
 http::Response respond(const http::Request& request, const std::shared_ptr<const Published>& state,

@@ -1,5 +1,10 @@
 #include "agent/sampling.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "log/log.h"
 #include "render/json.h"
 #include "render/prometheus.h"
@@ -26,72 +31,181 @@ std::shared_ptr<const Published> publish_snapshot(nodeinfo::Snapshot snapshot,
   return out;
 }
 
+std::chrono::steady_clock::time_point next_tick(std::chrono::steady_clock::time_point scheduled,
+                                                std::chrono::steady_clock::time_point now,
+                                                std::chrono::milliseconds interval) {
+  auto next = scheduled + interval;
+  if (next <= now) next = now + interval;
+  return next;
+}
+
+// Everything the thread touches, shared with it so that an abandoned thread keeps its own
+// objects alive. Board, Feed and callbacks are used only while `abandoned` is false, and stop()
+// sets it only while no publish is running.
+struct SamplingLoop::State {
+  State(SampleFn sample_fn, SamplingOptions opts, Board& b, std::shared_ptr<http::Feed> f,
+        SelfMetrics self, std::shared_ptr<Heartbeat> beat, const nodeinfo::Clock& c)
+      : sample(std::move(sample_fn)),
+        options(opts),
+        board(b),
+        feed(std::move(f)),
+        self_metrics(std::move(self)),
+        heartbeat(std::move(beat)),
+        clock(c) {}
+
+  SampleFn sample;
+  SamplingOptions options;
+  Board& board;
+  std::shared_ptr<http::Feed> feed;
+  SelfMetrics self_metrics;
+  std::shared_ptr<Heartbeat> heartbeat;
+  const nodeinfo::Clock& clock;
+  // Only the publishing thread touches these (one at a time: the loop thread, or sample_once).
+  std::vector<std::string> last_errors;
+  bool ever_ok = false;
+
+  std::mutex mutex;
+  std::condition_variable wake;     // stop() and recheck() -> the thread
+  std::condition_variable changed;  // the thread -> start() and stop()
+  bool stopping = false;
+  bool rechecked = false;
+  bool abandoned = false;
+  bool publishing = false;
+  bool exited = false;
+  std::uint64_t published = 0;
+};
+
+SamplingLoop::SamplingLoop(SampleFn sample, SamplingOptions options, Board& board,
+                           std::shared_ptr<http::Feed> feed, SelfMetrics self_metrics,
+                           std::shared_ptr<Heartbeat> heartbeat, const nodeinfo::Clock& clock)
+    : state_(std::make_shared<State>(std::move(sample), options, board, std::move(feed),
+                                     std::move(self_metrics), heartbeat, clock)),
+      heartbeat_(std::move(heartbeat)) {}
+
 SamplingLoop::SamplingLoop(nodeinfo::Sampler sampler, std::chrono::milliseconds interval,
-                           Board& board, std::shared_ptr<http::Feed> feed, SelfMetrics self_metrics)
-    : sampler_(std::move(sampler)),
-      interval_(interval),
-      board_(board),
-      feed_(std::move(feed)),
-      self_metrics_(std::move(self_metrics)) {}
+                           Board& board, std::shared_ptr<http::Feed> feed, SelfMetrics self_metrics,
+                           std::shared_ptr<Heartbeat> heartbeat)
+    : SamplingLoop(
+          [s = std::make_shared<nodeinfo::Sampler>(std::move(sampler))] { return s->sample(); },
+          SamplingOptions{.interval = interval}, board, std::move(feed), std::move(self_metrics),
+          std::move(heartbeat)) {}
 
 SamplingLoop::~SamplingLoop() { stop(); }
 
 void SamplingLoop::start() {
-  sample_once();  // the first sample is ready before the first request can arrive
-  thread_ = std::thread([this] { run(); });
+  if (started_) return;
+  started_ = true;
+  std::thread(run, state_).detach();  // joined through `exited` in stop(), see there
+  // The first sample is normally ready in microseconds, before the first request arrives.
+  std::unique_lock lock(state_->mutex);
+  state_->changed.wait_for(lock, state_->options.first_sample_wait,
+                           [this] { return state_->published > 0 || state_->exited; });
 }
 
-void SamplingLoop::stop() {
+// The thread is detached from the start and "joined" by waiting for `exited`: std::thread has no
+// timed join, and the thread must be able to outlive the loop when it is stuck in a read.
+bool SamplingLoop::stop() {
+  if (!started_ || finished_) return true;
+  finished_ = true;
+  State& s = *state_;
+  std::unique_lock lock(s.mutex);
+  s.stopping = true;
+  s.wake.notify_all();
+  if (s.changed.wait_for(lock, s.options.stop_wait, [&s] { return s.exited; })) return true;
+  // A publish never blocks on I/O for long (rendering; /proc/self reads): let it finish so that
+  // nothing the thread uses is destroyed under it, then cut the thread loose.
+  s.changed.wait(lock, [&s] { return !s.publishing; });
+  s.abandoned = true;
+  log::error("sampler thread stuck in a read; abandoning it",
+             {{"waited_ms", static_cast<std::int64_t>(s.options.stop_wait.count())}});
+  return false;
+}
+
+void SamplingLoop::recheck() {
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+    std::lock_guard lock(state_->mutex);
+    state_->rechecked = true;
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  state_->wake.notify_all();
 }
 
-void SamplingLoop::run() {
-  auto next = std::chrono::steady_clock::now() + interval_;
-  std::unique_lock lock(mutex_);
-  while (!wake_.wait_until(lock, next, [this] { return stopping_; })) {
-    lock.unlock();
-    sample_once();
-    lock.lock();
-    // Fixed-rate schedule; after a stall (suspend, overload) skip missed ticks instead of bursting.
-    next += interval_;
-    auto now = std::chrono::steady_clock::now();
-    if (next <= now) next = now + interval_;
-  }
+std::uint64_t SamplingLoop::samples_published() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->published;
 }
 
 void SamplingLoop::sample_once() {
-  auto started = std::chrono::steady_clock::now();
-  nodeinfo::Snapshot snapshot = sampler_.sample();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  State& s = *state_;
+  const auto started = s.clock.steady_now();
+  s.heartbeat->begin(started);
+  nodeinfo::Snapshot snapshot = s.sample();
+  if (!claim(s)) return;
+  const double seconds = std::chrono::duration<double>(s.clock.steady_now() - started).count();
+  s.heartbeat->end();
+  publish(s, std::move(snapshot), started, seconds);
+}
 
+void SamplingLoop::run(std::shared_ptr<State> state) {
+  State& s = *state;
+  auto scheduled = s.clock.steady_now();
+  for (;;) {
+    const auto started = s.clock.steady_now();
+    s.heartbeat->begin(started);
+    nodeinfo::Snapshot snapshot = s.sample();  // may block in a read; see the header
+    if (!claim(s)) return;                     // abandoned: touch nothing outside our State
+    const auto finished = s.clock.steady_now();
+    s.heartbeat->end();
+    publish(s, std::move(snapshot), started,
+            std::chrono::duration<double>(finished - started).count());
+    scheduled = next_tick(scheduled, finished, s.options.interval);
+    std::unique_lock lock(s.mutex);
+    while (!s.stopping && s.clock.steady_now() < scheduled) {
+      s.rechecked = false;
+      s.wake.wait_for(lock, scheduled - s.clock.steady_now(),
+                      [&s] { return s.stopping || s.rechecked; });
+    }
+    if (s.stopping) break;
+  }
+  std::lock_guard lock(s.mutex);
+  s.exited = true;
+  s.changed.notify_all();
+}
+
+bool SamplingLoop::claim(State& s) {
+  std::lock_guard lock(s.mutex);
+  if (s.abandoned) return false;
+  s.publishing = true;
+  return true;
+}
+
+void SamplingLoop::publish(State& s, nodeinfo::Snapshot snapshot,
+                           std::chrono::steady_clock::time_point started, double seconds) {
   // Log when the set of failing sources changes, not every interval.
-  if (snapshot.errors != last_errors_) {
+  if (snapshot.errors != s.last_errors) {
     for (const std::string& error : snapshot.errors) {
       log::warn("source unavailable", {{"reason", error}});
     }
-    if (snapshot.errors.empty() && !last_errors_.empty()) log::info("all sources readable again");
-    last_errors_ = snapshot.errors;
+    if (snapshot.errors.empty() && !s.last_errors.empty()) log::info("all sources readable again");
+    s.last_errors = snapshot.errors;
   }
-  if (snapshot.ok() && !ever_ok_) {
-    ever_ok_ = true;
+  if (snapshot.ok() && !s.ever_ok) {
+    s.ever_ok = true;
     log::info("first sample ready", {{"node", snapshot.node_name}});
   }
 
-  std::string self = self_metrics_ ? self_metrics_(snapshot, seconds) : std::string();
+  std::string self = s.self_metrics ? s.self_metrics(snapshot, seconds) : std::string();
   auto published = publish_snapshot(std::move(snapshot), started, self);
-  board_.publish(published);
+  s.board.publish(published);
   // Streams get every sample, also during an outage: its nulls and `errors` tell the client
   // what is missing instead of a silence it would take for a dead agent.
-  if (feed_) {
-    feed_->publish(std::make_shared<const std::string>(
+  if (s.feed) {
+    s.feed->publish(std::make_shared<const std::string>(
         render::render_sse_event(*published->snapshot, published->json)));
   }
+  std::lock_guard lock(s.mutex);
+  s.publishing = false;
+  ++s.published;
+  s.changed.notify_all();
 }
 
 }  // namespace nodeagent::agent

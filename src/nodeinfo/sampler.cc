@@ -40,8 +40,11 @@ std::optional<CpuUtilisation> cpu_utilisation(const CpuJiffies& previous,
 Sampler::Sampler(const HostFs& fs, std::string node_name)
     : Sampler(fs, std::move(node_name), ::sysconf(_SC_CLK_TCK)) {}
 
-Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck)
-    : fs_(fs), node_name_(std::move(node_name)), clk_tck_(clk_tck > 0 ? clk_tck : 100) {
+Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck, const Clock& clock)
+    : fs_(fs),
+      clock_(&clock),
+      node_name_(std::move(node_name)),
+      clk_tck_(clk_tck > 0 ? clk_tck : 100) {
   buf_.reserve(16 * 1024);
 }
 
@@ -85,7 +88,7 @@ bool Sampler::read(Source source, Snapshot& snap) {
 Snapshot Sampler::sample() {
   Snapshot snap;
   snap.node_name = node_name_;
-  snap.taken_at = std::chrono::system_clock::now();
+  snap.taken_at = clock_->system_now();
 
   if (read(kUptime, snap)) {
     if (auto up = parse_uptime(buf_)) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "nodeinfo/clock.h"
 #include "nodeinfo/host_fs.h"
 #include "nodeinfo/parsers.h"
 #include "nodeinfo/snapshot.h"
@@ -16,9 +17,10 @@ namespace nodeagent::nodeinfo {
 
 class Sampler {
  public:
-  // clk_tck defaults to sysconf(_SC_CLK_TCK).
+  // clk_tck defaults to sysconf(_SC_CLK_TCK). Snapshots are stamped with clock.system_now();
+  // the clock must outlive the Sampler.
   Sampler(const HostFs& fs, std::string node_name);
-  Sampler(const HostFs& fs, std::string node_name, long clk_tck);
+  Sampler(const HostFs& fs, std::string node_name, long clk_tck, const Clock& clock = real_clock());
 
   Snapshot sample();
 
@@ -53,6 +55,7 @@ class Sampler {
   void sample_numa(Snapshot& snap);
 
   const HostFs& fs_;
+  const Clock* clock_;
   std::string node_name_;
   long clk_tck_;
   std::string buf_;  // reused for every file: the same sizes come back every second

@@ -64,3 +64,42 @@ def test_exposure_level_is_low(unit_copy):
     assert m, proc.stdout + proc.stderr
     # 0 = fully locked down, 10 = unprotected; systemd calls < 2 "OK".
     assert float(m.group(1)) < 2.0
+
+
+def exec_flag(name, default=None):
+    m = re.search(rf"{name} (\S+)", settings()["ExecStart"][0])
+    return m.group(1) if m else default
+
+
+def test_listens_on_loopback_by_default():
+    assert exec_flag("--listen-address") == "127.0.0.1:11559"
+
+
+def test_limits_fit_the_flags():
+    s = settings()
+    # The agent's default --max-connections is 10000: the unit must set a lower one or more fds.
+    max_connections = int(exec_flag("--max-connections", "10000"))
+    nofile = int(s["LimitNOFILE"][0].split(":")[0])
+    assert nofile >= max_connections + 64, (nofile, max_connections)
+    # Default --threads is one per core: the unit must pin it so TasksMax holds on a big host.
+    threads = exec_flag("--threads")
+    assert threads is not None and int(threads) > 0
+    # main, signal waiter, sampler (+ one abandoned at shutdown) and the event loops.
+    assert int(s["TasksMax"][0]) >= int(threads) + 4
+
+
+def test_documentation_is_installed_by_the_documented_steps():
+    doc = settings()["Documentation"][0]
+    assert doc.startswith("file://"), doc
+    path = Path(doc[len("file://"):])
+    install = [line for line in UNIT.read_text().splitlines()
+               if line.startswith("#") and "install" in line and str(path.parent) in line]
+    assert install, f"no install step puts {path} in place"
+    assert path.name in install[0] or "README.md" in install[0]
+    assert (REPO / path.name).exists()
+
+
+def test_make_run_listens_on_loopback_by_default():
+    out = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True,
+                         timeout=60)
+    assert "node-agent --listen-address 127.0.0.1:11559" in out.stdout, out.stdout

@@ -49,6 +49,19 @@ TEST(AccessList, HostBitsAreCanonicalised) {
   EXPECT_TRUE(list.allows(ip::make_address("10.9.9.9")));
 }
 
+TEST(AccessList, RemembersRulesItMaskedForAWarning) {
+  AccessList list;
+  ASSERT_FALSE(list.add("127.0.0.5/8"));
+  ASSERT_FALSE(list.add("10.0.0.0/8"));   // exact: no note
+  ASSERT_FALSE(list.add("192.168.1.7"));  // a single host (/32): no note
+  ASSERT_FALSE(list.add("fd00::1/8"));
+  ASSERT_EQ(list.masked().size(), 2u);
+  EXPECT_EQ(list.masked()[0].given, "127.0.0.5/8");
+  EXPECT_EQ(list.masked()[0].effective, "127.0.0.0/8");
+  EXPECT_EQ(list.masked()[1].given, "fd00::1/8");
+  EXPECT_EQ(list.masked()[1].effective, "fd00::/8");
+}
+
 TEST(AccessList, RejectsGarbageWithAReason) {
   AccessList list;
   EXPECT_TRUE(list.add("10.0.0.0/33"));

@@ -215,5 +215,28 @@ TEST(RouterTest, RefusesClientsOutsideTheAllowListAndCountsEveryAnswer) {
   EXPECT_EQ(counters.get(Route::kMetrics, 200), 0u);
 }
 
+TEST_F(RoutesTest, HealthzFailsWhileOneSampleRunsTooLong) {
+  auto heartbeat = std::make_shared<Heartbeat>();
+  context_.heartbeat = heartbeat;
+  context_.stalled_after = std::chrono::seconds(10);
+  auto state = sample(true, now_);
+  EXPECT_EQ(call(get("/healthz"), state).status, 200u);  // idle between samples
+  heartbeat->begin(now_ - std::chrono::seconds(10));
+  EXPECT_EQ(call(get("/healthz"), state).status, 200u);  // at the threshold: still alive
+  heartbeat->begin(now_ - std::chrono::seconds(11));
+  http::Response r = call(get("/healthz"), state);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(r.body, "sampler stalled: one sample has run for 11s (a source read is stuck)\n");
+  heartbeat->end();
+  EXPECT_EQ(call(get("/healthz"), state).status, 200u);
+}
+
+TEST(StallThreshold, ThreeIntervalsWithinTenToSixtySeconds) {
+  EXPECT_EQ(stall_threshold(std::chrono::milliseconds(100)), std::chrono::seconds(10));
+  EXPECT_EQ(stall_threshold(std::chrono::seconds(1)), std::chrono::seconds(10));
+  EXPECT_EQ(stall_threshold(std::chrono::seconds(15)), std::chrono::seconds(45));
+  EXPECT_EQ(stall_threshold(std::chrono::hours(1)), std::chrono::seconds(60));
+}
+
 }  // namespace
 }  // namespace nodeagent::agent

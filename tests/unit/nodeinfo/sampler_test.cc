@@ -39,12 +39,13 @@ constexpr std::size_t idx(CpuMode m) { return static_cast<std::size_t>(m); }
 
 TEST(Sampler, CapturedVmHost) {
   HostFs fs = open_host(fixture_host("vm-2cpu-psi"));
-  Sampler sampler(fs, "vm", 100);
+  ManualClock clock;
+  Sampler sampler(fs, "vm", 100, clock);
   const Snapshot s = sampler.sample();
   EXPECT_TRUE(s.errors.empty()) << errors_of(s);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s.node_name, "vm");
-  EXPECT_GT(s.taken_at.time_since_epoch().count(), 0);
+  EXPECT_EQ(s.taken_at, std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)));
   EXPECT_DOUBLE_EQ(*s.uptime_seconds, 1081.08);
   EXPECT_DOUBLE_EQ(s.load->load5, 0.59);
   EXPECT_EQ(s.threads->running, 1u);
@@ -207,6 +208,15 @@ TEST_F(SamplerDeltas, FifoSwappedInIsRefusedAndTheSampleCompletes) {
   EXPECT_FALSE(s.load);
   EXPECT_TRUE(s.uptime_seconds);
   EXPECT_TRUE(has_error_about(s, loadavg.string() + ": not a regular file")) << errors_of(s);
+}
+
+TEST(Sampler, StampsEachSampleWithTheClock) {
+  HostFs fs = open_host(fixture_host("vm-2cpu-psi"));
+  ManualClock clock;
+  Sampler sampler(fs, "vm", 100, clock);
+  const auto first = sampler.sample().taken_at;
+  clock.advance(std::chrono::milliseconds(1500));
+  EXPECT_EQ(sampler.sample().taken_at - first, std::chrono::milliseconds(1500));
 }
 
 TEST_F(SamplerDeltas, SecondSampleComputesUtilisation) {
