@@ -55,6 +55,23 @@ def start_kiada(start, env, *args, stdin=False):
     return kiada, kiada.listening()
 
 
+def requests_read_by(port):
+    """Established IPv4 connections to a local server port that the server has accepted (a socket
+    inode: the listen backlog's have none) and whose request it has read (empty receive queue),
+    from /proc/net/tcp."""
+    count = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for row in table:
+            fields = row.split()
+            local_port = int(fields[1].split(":")[1], 16)
+            rx_queue = int(fields[4].split(":")[1], 16)
+            accepted = fields[9] != "0"
+            if local_port == port and fields[3] == "01" and accepted and rx_queue == 0:
+                count += 1
+    return count
+
+
 def wait_for(predicate, what, timeout=10):
     deadline = time.monotonic() + timeout * SLOW
     while True:
@@ -688,6 +705,9 @@ def test_sigterm_with_a_hung_agent_answers_pages_and_exits_within_the_drain(star
     for t in threads:
         t.start()
     wait_for(lambda: agent.requests >= 1, "the agent call to be in flight")
+    # Every page must be inside Kiada (accepted and its request read), not still in the listen
+    # backlog, which SIGTERM closes: the kernel shows that as an empty receive queue.
+    wait_for(lambda: requests_read_by(addr[1]) >= 3, "Kiada to read all three page requests")
     kiada.signal(signal.SIGTERM)
     # Bounded: the drain budget is 2 s; without cancelling the agent call exit took 19 s.
     assert kiada.wait(timeout=10) == 0
