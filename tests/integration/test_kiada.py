@@ -460,6 +460,21 @@ class Chromium:
                     pytest.fail(f"chromium exited: {''.join(self.stderr_tail)}")
                 self._buffer += chunk
 
+    def open_page(self, url):
+        """Opens url in a new 900x1000 tab -> (session id, evaluate(js) -> the value)."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget",
+                            {"targetId": target, "flatten": True})["sessionId"]
+        self.send("Emulation.setDeviceMetricsOverride",
+                  {"width": 900, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session)
+        self.send("Page.navigate", {"url": url}, session)
+
+        def evaluate(expr):
+            r = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session)
+            return r["result"].get("value")
+
+        return session, evaluate
+
     def close(self):
         try:
             if self.proc.poll() is None:
@@ -485,18 +500,7 @@ def test_browser_draws_the_live_chart(start, agent):
     with tempfile.TemporaryDirectory(prefix="kiada-chromium-") as profile:
         browser = Chromium(profile)
         try:
-            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = browser.send("Target.attachToTarget",
-                                   {"targetId": target, "flatten": True})["sessionId"]
-            browser.send("Emulation.setDeviceMetricsOverride",
-                         {"width": 900, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
-                         session)
-            browser.send("Page.navigate", {"url": f"{url_of(addr)}/html"}, session)
-
-            def evaluate(expr):
-                r = browser.send("Runtime.evaluate", {"expression": expr, "returnByValue": True},
-                                 session)
-                return r["result"].get("value")
+            session, evaluate = browser.open_page(f"{url_of(addr)}/html")
 
             points = wait_for(
                 lambda: (evaluate("(() => { const c = document.getElementById('chart');"
@@ -726,18 +730,7 @@ def test_browser_marks_data_stale_while_the_agent_is_down_and_recovers(start):
     with tempfile.TemporaryDirectory(prefix="kiada-chromium-") as profile:
         browser = Chromium(profile)
         try:
-            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = browser.send("Target.attachToTarget",
-                                   {"targetId": target, "flatten": True})["sessionId"]
-            browser.send("Emulation.setDeviceMetricsOverride",
-                         {"width": 900, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
-                         session)
-            browser.send("Page.navigate", {"url": f"{url_of(addr)}/html"}, session)
-
-            def evaluate(expr):
-                r = browser.send("Runtime.evaluate", {"expression": expr, "returnByValue": True},
-                                 session)
-                return r["result"].get("value")
+            session, evaluate = browser.open_page(f"{url_of(addr)}/html")
 
             view = """(() => { const s = document.getElementById('live-state');
                 const c = document.getElementById('node-info');
