@@ -3,9 +3,11 @@
 #include <grp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "cli/duration.h"
 #include "cli/flags.h"
@@ -63,6 +65,8 @@ unsigned group_id(const std::string& name) {
 
 }  // namespace
 
+unsigned default_threads(unsigned cores) { return std::clamp(cores, 1u, 2u); }
+
 ParseOutcome parse_config(int argc, const char* const* argv,
                           std::optional<std::string> env_node_name, std::string hostname) {
   CLI::App app{std::string(kDescription)};
@@ -112,7 +116,9 @@ ParseOutcome parse_config(int argc, const char* const* argv,
       ->capture_default_str()
       ->type_name("UID");
   app.add_flag("--allow-root", allow_root, "Stay uid 0 when started as root (not recommended)");
-  app.add_option("--threads", threads, "Event-loop threads, at most 256; 0 means one per core")
+  app.add_option("--threads", threads,
+                 "Event-loop threads, at most 256; 0 means one per core, at most\n"
+                 "2 (one loop serves tens of thousands of requests a second)")
       ->capture_default_str()
       ->type_name("N");
   app.add_option("--max-connections", max_connections,
@@ -167,7 +173,7 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     }
     config.allow_root = allow_root;
     if (threads > 256) fail("--threads", std::to_string(threads) + " is more than 256");
-    config.threads = threads;
+    config.threads = threads != 0 ? threads : default_threads(std::thread::hardware_concurrency());
     auto delay = cli::parse_duration(shutdown_delay);
     if (!delay || *delay > std::chrono::minutes(10)) {
       fail("--shutdown-delay",

@@ -25,7 +25,7 @@ struct Config {
   std::optional<unsigned> socket_group;      // --socket-group (name or gid) of unix sockets
   unsigned user = 65534;                     // --user: uid (and gid) to switch to when root
   bool allow_root = false;                   // --allow-root: stay uid 0 when started as root
-  unsigned threads = 0;                      // --threads event loops; 0 = one per core
+  unsigned threads = 0;                      // --threads event loops (parse_config never leaves 0)
   unsigned max_connections = 10000;          // --max-connections
   // --shutdown-delay: after SIGTERM, keep serving this long (readyz 503) before draining.
   std::chrono::milliseconds shutdown_delay{0};
@@ -38,6 +38,12 @@ struct ParseOutcome {
   int exit_code = 0;             // when config is empty: 0 (--help/--version) or 2 (bad flag)
   std::string message;           // help text, version, or "node-agent: --flag: reason"
 };
+
+// Event loops for `--threads 0` on a host with `cores` cores (0 when unknown): one per core, at
+// most 2. One loop serves ~70,000 requests/s at ~13 us CPU each (docs/benchmarks.md), far more
+// than a 200m CPU limit lets through; more loops only add threads against the pod's pids limit
+// (1 -> 16 loops: +0.2 MiB RSS, +15 tasks).
+unsigned default_threads(unsigned cores);
 
 // `env_node_name` and `hostname` are passed in (not read here) so tests control them.
 ParseOutcome parse_config(int argc, const char* const* argv,

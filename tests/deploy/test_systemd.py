@@ -81,7 +81,7 @@ def test_limits_fit_the_flags():
     max_connections = int(exec_flag("--max-connections", "10000"))
     nofile = int(s["LimitNOFILE"][0].split(":")[0])
     assert nofile >= max_connections + 64, (nofile, max_connections)
-    # Default --threads is one per core: the unit must pin it so TasksMax holds on a big host.
+    # The unit pins --threads (the default depends on the cores) so TasksMax provably holds.
     threads = exec_flag("--threads")
     assert threads is not None and int(threads) > 0
     # main, signal waiter, sampler (+ one abandoned at shutdown) and the event loops.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 namespace nodeagent::agent {
@@ -27,6 +28,18 @@ TEST(Config, DefaultsMatchTheSeeds) {
   EXPECT_EQ(c.socket_mode, 0660u);
   EXPECT_EQ(c.node_name, "host-1");
   EXPECT_EQ(c.shutdown_delay, std::chrono::milliseconds(0));
+  EXPECT_EQ(c.threads, default_threads(std::thread::hardware_concurrency()));
+}
+
+TEST(Config, DefaultThreadsAreOnePerCoreAtMostTwo) {
+  EXPECT_EQ(default_threads(0), 1u);  // hardware_concurrency() may not know
+  EXPECT_EQ(default_threads(1), 1u);
+  EXPECT_EQ(default_threads(2), 2u);
+  EXPECT_EQ(default_threads(64), 2u);
+  const char* const argv[] = {"node-agent", "--threads", "0"};
+  ParseOutcome out = parse_config(3, argv, std::nullopt, "host-1");
+  ASSERT_TRUE(out.config) << out.message;
+  EXPECT_NE(out.config->threads, 0u);
 }
 
 TEST(Config, NodeNameFromEnvironmentWins) {
