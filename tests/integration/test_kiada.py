@@ -767,3 +767,32 @@ def test_browser_marks_data_stale_while_the_agent_is_down_and_recovers(start):
             shot("kiada-recovered.png")
         finally:
             browser.close()
+
+
+def test_browser_badge_stays_live_between_samples_of_a_slow_agent(start):
+    # --interval 20s: the agent heartbeats its stream, the relay heartbeats the page; the page
+    # marks data stale after 6 s without an event, so 8 s of watching spans that threshold.
+    agent = start([agent_binary(), "--listen-address", "127.0.0.1:0", "--interval", "20s"],
+                  env={"NODE_NAME": "n1"})
+    _, addr = start_kiada(start, {"NODE_NAME": "n1", "NODE_AGENT_URL": url_of(agent.listening())})
+    with tempfile.TemporaryDirectory(prefix="kiada-chromium-") as profile:
+        browser = Chromium(profile)
+        try:
+            _, evaluate = browser.open_page(f"{url_of(addr)}/html")
+            view = """(() => { const s = document.getElementById('live-state');
+                return s ? {badge: s.textContent, badgeClass: s.className,
+                            stale: document.body.dataset.stale,
+                            card: document.getElementById('node-info').className} : null; })()"""
+            wait_for(lambda: (v := evaluate(view)) and v["badge"] == "live from n1",
+                     "the page to go live", timeout=30)
+            seen = []
+            watch_until = time.monotonic() + 8
+            while time.monotonic() < watch_until:
+                seen.append(evaluate(view))
+                time.sleep(0.25)
+            assert len(seen) >= 8
+            not_live = [v for v in seen if v["badge"] != "live from n1" or v.get("stale") != "false"
+                        or "error" in v["badgeClass"] or v["card"] != "ok"]
+            assert not not_live, not_live[:3]
+        finally:
+            browser.close()
