@@ -388,11 +388,15 @@ class Server::Impl {
       l.acceptor.close(ec);
       l.acceptor.open(asio::generic::stream_protocol(AF_UNIX, 0), ec);
       if (ec) return ec;
-      // bind() creates the file with these bits minus the umask: never more than asked for.
-      if (::fchmod(l.acceptor.native_handle(), options_.socket_mode & 0777) != 0) {
-        return errno_code();
-      }
+      // bind() creates the file with the socket's own mode bits minus the umask. With both set
+      // to the mode asked for, the file gets exactly that mode from the start: nothing has to
+      // fix it by name later (and this needs no /proc, which a chroot may lack). The agent binds
+      // before it starts any other thread, so no one else sees the umask change.
+      const mode_t mode = options_.socket_mode & 0777;
+      if (::fchmod(l.acceptor.native_handle(), mode) != 0) return errno_code();
+      const mode_t old_umask = ::umask(~mode & 0777);
       l.acceptor.bind(GenericEndpoint(asio::local::stream_protocol::endpoint(temp)), ec);
+      ::umask(old_umask);
       if (ec != asio::error::address_in_use || attempt == 10) break;
     }
     if (ec) return ec;
@@ -420,8 +424,8 @@ class Server::Impl {
     return {};
   }
 
-  // Takes the file bind() created at `temp`: records its identity, fixes its mode (bits the
-  // umask removed) and owner, all through one O_PATH descriptor that never follows a symlink.
+  // Takes the file bind() created at `temp`: records its identity, checks its mode and sets its
+  // owner, through one O_PATH descriptor that never follows a symlink.
   error_code adopt_socket_file(Listener& l, const std::string& temp) {
     const int fd = ::open(temp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno_code();
@@ -441,12 +445,8 @@ class Server::Impl {
         return errno_code();
       }
     }
-    const mode_t mode = options_.socket_mode & 0777;
-    if ((st.st_mode & 0777) != mode) {
-      // There is no fchmod() for an O_PATH descriptor; its /proc/self/fd link names exactly the
-      // inode it holds, whatever happens to `temp` meanwhile.
-      const std::string link = "/proc/self/fd/" + std::to_string(fd);
-      if (::chmod(link.c_str(), mode) != 0) return errno_code();
+    if ((st.st_mode & 0777) != (options_.socket_mode & 0777)) {
+      return make_error_code(std::errc::operation_not_permitted);
     }
     return {};
   }
