@@ -245,7 +245,7 @@ def test_rolling_restart_under_load(dep, cluster):
     replies: list[Reply] = []
     stop = threading.Event()
     loader = threading.Thread(target=http_loop, args=(
-        kiada.node.ns, kiada.ip, dep.mode.kiada_port(), KIADA_PATH, stop, 20000, 90.0, replies))
+        kiada.node.ns, kiada.ip, dep.mode.kiada_port(), KIADA_PATH, stop, 500_000, 90.0, replies))
     loader.start()
     try:
         _wait_for(lambda: len(replies) >= 50, 20, "load before the rollout")
@@ -253,6 +253,9 @@ def test_rolling_restart_under_load(dep, cluster):
         roll = dep.roll_agent(node)
         t1 = time.monotonic()
         after = len(replies)
+        # The count bound is far above what a rollout's few seconds produce (an idle 2-core
+        # machine does about 5,000 requests per second): the loader must still run after the roll.
+        assert loader.is_alive(), f"the load loop ended during the rollout ({after} requests)"
         _wait_for(lambda: len(replies) >= after + 50, 20, "load after the rollout")
     finally:
         stop.set()
