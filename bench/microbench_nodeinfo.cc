@@ -1,4 +1,4 @@
-// Microbenchmarks of the sampling path: each parser on real input, HostFs reads, and one full
+// Microbenchmarks of the sampling path: each parser on real input, HostRoot reads, and one full
 // Sampler::sample() (every reader), which issue 6 budgets at 50 us of CPU.
 //
 // Inputs come from this machine's /proc (what the agent really parses) and, for /proc/stat, from
@@ -23,7 +23,7 @@ constexpr std::string_view kFixture64 = NODEAGENT_FIXTURE_HOSTS "/server-64cpu-p
 HostFs open_or_die(const std::string& procfs, const std::string& sysfs) {
   auto fs = HostFs::open(procfs, sysfs);
   if (!fs) {
-    std::fprintf(stderr, "microbench: %s\n", fs.error().message().c_str());
+    std::fprintf(stderr, "microbench: %s\n", describe_path_error(fs.error()).c_str());
     std::exit(1);
   }
   return std::move(*fs);
@@ -42,12 +42,11 @@ const HostFs& fixture64_fs() {
 
 // Reads the input once, outside the timed loop; a benchmark without its input is skipped.
 bool load(benchmark::State& state, const HostFs& fs, std::string_view relative, std::string& out) {
-  auto text = fs.read_proc(relative);
-  if (!text) {
+  auto file = fs.procfs.open_file(relative);
+  if (!file || !file->read(out)) {
     state.SkipWithError(("cannot read " + std::string(relative)).c_str());
     return false;
   }
-  out = std::move(*text);
   return true;
 }
 
@@ -96,34 +95,30 @@ BENCHMARK(BM_ParseOsrelease);
 
 // The I/O half of sampling when a file is opened for every read: procfs generates the content
 // on each read, and the path lookup and open/close cost more than that.
-void BM_HostFs_ReadProcStat(benchmark::State& state) {
+void run_open_read_close(benchmark::State& state, std::string_view relative) {
   std::string buf;
   for (auto _ : state) {
-    if (live_fs().read_proc_into("stat", buf)) state.SkipWithError("read failed");
+    auto file = live_fs().procfs.open_file(relative);
+    if (!file || !file->read(buf)) state.SkipWithError("read failed");
     benchmark::DoNotOptimize(buf.data());
   }
 }
-void BM_HostFs_ReadProcLoadavg(benchmark::State& state) {
-  std::string buf;
-  for (auto _ : state) {
-    if (live_fs().read_proc_into("loadavg", buf)) state.SkipWithError("read failed");
-    benchmark::DoNotOptimize(buf.data());
-  }
-}
+void BM_HostFs_ReadProcStat(benchmark::State& state) { run_open_read_close(state, "stat"); }
+void BM_HostFs_ReadProcLoadavg(benchmark::State& state) { run_open_read_close(state, "loadavg"); }
 BENCHMARK(BM_HostFs_ReadProcStat);
 BENCHMARK(BM_HostFs_ReadProcLoadavg);
 
 // What the sampler does instead: files opened once and re-read with one pread each, which skips
 // the path lookup and the open/close that dominate the reads above.
 void run_kept_open(benchmark::State& state, std::string_view relative) {
-  auto file = live_fs().open_proc_file(relative);
+  auto file = live_fs().procfs.open_file(relative);
   if (!file) {
     state.SkipWithError(("cannot open " + std::string(relative)).c_str());
     return;
   }
   std::string buf;
   for (auto _ : state) {
-    if (file->read(buf)) state.SkipWithError("read failed");
+    if (!file->read(buf)) state.SkipWithError("read failed");
     benchmark::DoNotOptimize(buf.data());
   }
 }

@@ -21,7 +21,7 @@ const nodeinfo::Snapshot& live_snapshot() {
   static const nodeinfo::Snapshot snap = [] {
     auto fs = nodeinfo::HostFs::open("/proc", "/sys");
     if (!fs) {
-      std::fprintf(stderr, "microbench: %s\n", fs.error().message().c_str());
+      std::fprintf(stderr, "microbench: %s\n", nodeinfo::describe_path_error(fs.error()).c_str());
       std::exit(1);
     }
     nodeinfo::Sampler sampler(*fs, "bench-node");

@@ -93,8 +93,9 @@ struct WatchOptions {
   // server's `retry:` value (reconnect_delay until it sent one), capped at max_reconnect_delay,
   // doubling (capped) while reconnection attempts keep failing. Errors that a new connection
   // would not cure end the watch as without reconnect: kWrongNode, a 4xx/5xx other than the
-  // not-ready 503, kProtocol, kBodyTooLarge. The first connection is not covered: when it fails,
-  // watch() returns the error (after the usual retries within the timeout).
+  // not-ready 503, kProtocol (an oversized event too), kBodyTooLarge, an error the callback
+  // returned. The first connection is not covered: when it fails, watch() returns the error
+  // (after the usual retries within the timeout).
   bool reconnect = false;
   std::chrono::milliseconds reconnect_delay{1000};
   std::chrono::milliseconds max_reconnect_delay{5000};
@@ -130,13 +131,14 @@ class Client {
 
   // Opens <prefix><options.path> (text/event-stream) on a dedicated connection and calls
   // on_event for each event in order, from the calling thread. Returns when on_event returns
-  // false (success), when `stop` is requested (kCancelled), or on an error (the agent went away:
-  // kConnectionClosed; too long silent: kTimeout; ...) unless options.reconnect. With
-  // expected_node set, the stream's Node-Name header and every event's data (a JSON object
-  // whose "node" member must name that node) are checked; a mismatch is kWrongNode and ends the
-  // watch before the event reaches on_event. Blocks the calling thread meanwhile.
-  Result<void> watch(const std::function<bool(const SseEvent&)>& on_event,
-                     std::stop_token stop = {}, const WatchOptions& options = {});
+  // false (success) or an Error (that error, never reconnected), when `stop` is requested
+  // (kCancelled), or on an error (the agent went away: kConnectionClosed; too long silent:
+  // kTimeout; ...) unless options.reconnect. With expected_node set, the stream's Node-Name
+  // header and every event's data (a JSON object whose "node" member must name that node) are
+  // checked; a mismatch is kWrongNode and ends the watch before the event reaches on_event.
+  // Blocks the calling thread meanwhile.
+  Result<void> watch(const SseParser::OnEvent& on_event, std::stop_token stop = {},
+                     const WatchOptions& options = {});
 
   // Drops the kept-alive connection, if any.
   void close();

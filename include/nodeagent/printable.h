@@ -22,8 +22,12 @@
 #include <string>
 #include <string_view>
 
-namespace nodeagent::client {
+namespace nodeagent {
 
 std::string printable(std::string_view text);
 
-}  // namespace nodeagent::client
+namespace client {
+using nodeagent::printable;
+}
+
+}  // namespace nodeagent

@@ -6,8 +6,17 @@
 
 namespace nodeagent::agent {
 namespace ip = boost::asio::ip;
+namespace {
 
-std::optional<std::string> AccessList::add(std::string_view cidr) {
+Error bad(std::string_view cidr, std::string_view example) {
+  return Error{
+      Errc::kMalformed,
+      "\"" + std::string(cidr) + "\" is not an IPv4 or IPv6 network like " + std::string(example)};
+}
+
+}  // namespace
+
+Result<void> AccessList::add(std::string_view cidr) {
   std::string text(cidr);
   if (text.find('/') == std::string::npos) {
     text += text.find(':') == std::string::npos ? "/32" : "/128";
@@ -15,20 +24,20 @@ std::optional<std::string> AccessList::add(std::string_view cidr) {
   boost::system::error_code ec;
   if (text.find(':') == std::string::npos) {
     ip::network_v4 net = ip::make_network_v4(text, ec);
-    if (ec) return "\"" + std::string(cidr) + "\" is not an IPv4 or IPv6 network like 10.0.0.0/8";
+    if (ec) return bad(cidr, "10.0.0.0/8");
     if (net.address() != net.network()) {
       masked_.push_back({std::string(cidr), net.canonical().to_string()});
     }
     v4_.push_back(net.canonical());
   } else {
     ip::network_v6 net = ip::make_network_v6(text, ec);
-    if (ec) return "\"" + std::string(cidr) + "\" is not an IPv4 or IPv6 network like fd00::/8";
+    if (ec) return bad(cidr, "fd00::/8");
     if (net.address() != net.network()) {
       masked_.push_back({std::string(cidr), net.canonical().to_string()});
     }
     v6_.push_back(net.canonical());
   }
-  return std::nullopt;
+  return {};
 }
 
 bool AccessList::allows(const ip::address& client) const {

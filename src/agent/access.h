@@ -5,17 +5,20 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/asio/ip/network_v6.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "nodeagent/error.h"
 
 namespace nodeagent::agent {
 
 class AccessList {
  public:
-  // Accepts "10.0.0.0/8", "192.168.1.7" (a /32), "fd00::/8", "::1". Returns an error reason.
-  std::optional<std::string> add(std::string_view cidr);
+  // Accepts "10.0.0.0/8", "192.168.1.7" (a /32), "fd00::/8", "::1". Anything else is
+  // Errc::kMalformed, the detail saying why, e.g. "\"banana\" is not an IPv4 or IPv6 network like
+  // 10.0.0.0/8"; the list is then unchanged.
+  Result<void> add(std::string_view cidr);
 
   // No rules: everyone is allowed. IPv4-mapped IPv6 clients (dual-stack sockets) match IPv4 rules.
   bool allows(const boost::asio::ip::address& client) const;

@@ -7,6 +7,7 @@
 
 #include "agent/privileges.h"
 #include "agent/self_metrics.h"
+#include "agent/self_proc.h"
 #include "agent/self_report.h"
 #include "log/log.h"
 
@@ -19,21 +20,23 @@ double unix_now() {
 
 }  // namespace
 
-Agent::Agent(Config config, nodeinfo::HostFs fs)
+Agent::Agent(Config config, nodeinfo::HostFs fs, Result<nodeinfo::HostRoot> self_proc)
     : config_(std::move(config)),
       fs_(std::move(fs)),
+      self_proc_(std::move(self_proc)),
       start_time_seconds_(unix_now()),
       feed_(std::make_shared<http::Feed>()) {}
 
-std::unique_ptr<Agent> Agent::create(Config config) {
+Result<std::unique_ptr<Agent>> Agent::create(Config config) {
   auto fs = nodeinfo::HostFs::open(config.procfs, config.sysfs);
   if (!fs) {
-    log::error("cannot open host root", {{"reason", fs.error().message()}});
-    return nullptr;
+    log::error("cannot open host root", {{"reason", nodeinfo::describe_path_error(fs.error())}});
+    return fs.error();
   }
+  auto self_proc = open_self_proc();
   // PID 1's namespace links are only readable while still privileged.
-  const HostNamespaces namespaces = compare_host_namespaces(*fs);
-  std::unique_ptr<Agent> agent(new Agent(std::move(config), std::move(*fs)));
+  const HostNamespaces namespaces = compare_host_namespaces(fs->procfs, self_proc);
+  std::unique_ptr<Agent> agent(new Agent(std::move(config), std::move(*fs), std::move(self_proc)));
   const Config& c = agent->config_;
 
   for (const AccessList::Masked& m : c.access.masked()) {
@@ -66,26 +69,26 @@ std::unique_ptr<Agent> Agent::create(Config config) {
       std::move(options),
       [router](const http::Request& request) { return router->handle(request); });
   if (auto narrowed = narrow_for_bind(needs_low_port(c.listen)); !narrowed) {
-    log::error("cannot drop privileges", {{"reason", narrowed.error().message}});
-    return nullptr;
+    log::error("cannot drop privileges", {{"reason", narrowed.error().detail}});
+    return narrowed.error();
   }
   if (auto bound = agent->server_->listen(); !bound) {
     log::error("cannot listen", {{"reason", bound.error().message()}});
-    return nullptr;
+    return Error{Errc::kUnavailable, "cannot listen: " + bound.error().message()};
   }
   // Before any thread starts: capability sets are per thread.
   auto dropped = drop_privileges({.user = c.user, .allow_root = c.allow_root});
   if (!dropped) {
-    log::error("cannot drop privileges", {{"reason", dropped.error().message}});
-    return nullptr;
+    log::error("cannot drop privileges", {{"reason", dropped.error().detail}});
+    return dropped.error();
   }
   log_privilege_change(*dropped);
   // The roots were opened while privileged; the user we now are must still read below them.
   if (auto readable = agent->fs_.check_readable(); !readable) {
-    log::error(
-        "cannot read host root after dropping privileges",
-        {{"uid", static_cast<std::uint64_t>(::geteuid())}, {"reason", readable.error().message()}});
-    return nullptr;
+    log::error("cannot read host root after dropping privileges",
+               {{"uid", static_cast<std::uint64_t>(::geteuid())},
+                {"reason", nodeinfo::describe_path_error(readable.error())}});
+    return readable.error();
   }
   *agent_report = render_self_report(
       make_self_report(c, *dropped, namespaces, agent->server_->bound_addresses()));
@@ -102,7 +105,8 @@ std::unique_ptr<Agent> Agent::create(Config config) {
 }
 
 std::string Agent::self_metrics(const nodeinfo::Snapshot& snapshot, double sample_seconds) const {
-  SelfMetricsInput in{counters_, server_->stats(), read_process_stats(start_time_seconds_)};
+  SelfMetricsInput in{counters_, server_->stats(),
+                      read_process_stats(start_time_seconds_, self_proc_)};
   in.sample_timestamp_seconds =
       std::chrono::duration<double>(snapshot.taken_at.time_since_epoch()).count();
   in.sample_duration_seconds = sample_seconds;
@@ -115,13 +119,17 @@ int Agent::run() {
                          {"procfs", config_.procfs.string()},
                          {"sysfs", config_.sysfs.string()},
                          {"interval_ms", static_cast<std::int64_t>(config_.interval.count())}});
-  try {
-    sampling_->start();
-    server_->run();
-  } catch (const std::system_error& e) {
-    // Typically RLIMIT_NPROC (a container's pids limit) below --threads: say so, exit 1.
+  // Thread creation fails typically at RLIMIT_NPROC (a container's pids limit) below --threads:
+  // say so, exit 1.
+  constexpr std::string_view kThreadsHint = "lower --threads or raise the process limit";
+  if (auto started = sampling_->start(); !started) {
     log::error("cannot start threads",
-               {{"error", e.what()}, {"hint", "lower --threads or raise the process limit"}});
+               {{"error", started.error().code.message()}, {"hint", kThreadsHint}});
+    return 1;
+  }
+  if (auto served = server_->run(); !served) {
+    log::error("cannot start threads",
+               {{"error", served.error().message()}, {"hint", kThreadsHint}});
     if (!sampling_->stop()) std::_Exit(1);
     return 1;
   }

@@ -12,6 +12,7 @@
 #include "agent/sampling.h"
 #include "http/feed.h"
 #include "http/server.h"
+#include "nodeagent/error.h"
 #include "nodeinfo/host_fs.h"
 
 namespace nodeagent::agent {
@@ -19,8 +20,9 @@ namespace nodeagent::agent {
 // Thread-safety: create() and run() from the main thread; stop() from any thread.
 class Agent {
  public:
-  // Opens the roots and binds the sockets; on failure logs why and returns null.
-  static std::unique_ptr<Agent> create(Config config);
+  // Opens the roots, binds the sockets and drops privileges. On failure it logs why (one error
+  // line naming the step) and returns that step's Error.
+  static Result<std::unique_ptr<Agent>> create(Config config);
 
   int run();    // samples and serves until stop(); returns the process exit status
   void stop();  // graceful: stop accepting, finish in-flight responses, close streams
@@ -30,11 +32,13 @@ class Agent {
   std::chrono::milliseconds shutdown_delay() const { return config_.shutdown_delay; }
 
  private:
-  Agent(Config config, nodeinfo::HostFs fs);
+  Agent(Config config, nodeinfo::HostFs fs, Result<nodeinfo::HostRoot> self_proc);
   std::string self_metrics(const nodeinfo::Snapshot& snapshot, double sample_seconds) const;
 
   Config config_;
   nodeinfo::HostFs fs_;
+  // The agent's own /proc/self (an Error when it could not be opened: its readings are omitted).
+  Result<nodeinfo::HostRoot> self_proc_;
   double start_time_seconds_;
   Board board_;
   RequestCounters counters_;

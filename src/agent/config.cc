@@ -160,7 +160,7 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     if (!level) fail("--log-level", "\"" + log_level + "\" is not one of debug, info, warn, error");
     config.log_level = *level;
     for (const std::string& cidr : allow) {
-      if (auto error = config.access.add(cidr)) fail("--allow-cidr", *error);
+      if (auto added = config.access.add(cidr); !added) fail("--allow-cidr", added.error().detail);
     }
     config.socket_mode = parse_unsigned("--socket-mode", socket_mode, 0, 0777, 8);
     config.user = parse_unsigned("--user", user, 1, 4294967294u);

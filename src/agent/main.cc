@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -51,8 +52,9 @@ int main(int argc, char** argv) {
 
   // Before any thread starts: every thread inherits the mask, one waiter takes the signals.
   cli::block_stop_signals();
-  auto agent = agent::Agent::create(std::move(*parsed.config));
-  if (!agent) return 1;  // the reason is already logged
+  auto created = agent::Agent::create(std::move(*parsed.config));
+  if (!created) return 1;  // the reason is already logged
+  std::unique_ptr<agent::Agent> agent = std::move(*created);
 
   cli::StopSignalWaiter waiter([&agent](std::string_view signal) {
     const auto delay = agent->shutdown_delay();

@@ -7,12 +7,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <boost/throw_exception.hpp>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <stdexcept>
+
+#include "agent/self_proc.h"
 
 namespace nodeagent::agent {
 namespace {
@@ -21,9 +20,10 @@ constexpr unsigned kMaxCap = 63;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-PrivilegeError fail(std::string what, int err = 0) {
-  if (err != 0) what += ": " + errno_text(err);
-  return PrivilegeError{std::move(what)};
+Error fail(std::string what, int err = 0) {
+  if (err == 0) return Error{Errc::kDenied, std::move(what)};
+  what += ": " + errno_text(err);
+  return Error{{err, boost::system::system_category()}, std::move(what)};
 }
 
 bool has(std::uint64_t mask, unsigned cap) { return (mask >> cap) & 1U; }
@@ -53,18 +53,20 @@ unsigned runtime_threads() {
 #endif
 }
 
-std::optional<PrivilegeError> require_single_thread(std::string_view step) {
+// Without a readable /proc/self (a chroot without /proc) the count is unknown and the step goes
+// ahead: Agent::create() runs it before any thread starts anyway; this only catches a wrong order.
+Result<void> require_single_thread(std::string_view step) {
   auto threads = thread_count();
   if (threads && *threads > 1 + runtime_threads()) {
     return fail(std::string(step) + ": the process already has " + std::to_string(*threads) +
                 " threads; capabilities are per thread, so this must run before any thread starts");
   }
-  return std::nullopt;
+  return {};
 }
 
 // Empties effective, permitted and inheritable, keeping `keep` (a capability number) in
 // effective and permitted when it is >= 0.
-std::optional<PrivilegeError> apply_caps(int keep) {
+Result<void> apply_caps(int keep) {
   capng_clear(CAPNG_SELECT_CAPS);
   if (keep >= 0 &&
       capng_update(CAPNG_ADD, static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED),
@@ -72,13 +74,13 @@ std::optional<PrivilegeError> apply_caps(int keep) {
     return fail("cannot select capability " + std::to_string(keep));
   }
   if (capng_apply(CAPNG_SELECT_CAPS) != 0) return fail("capset failed", errno);
-  return std::nullopt;
+  return {};
 }
 
-std::optional<PrivilegeError> clear_ambient() {
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0) return std::nullopt;
+Result<void> clear_ambient() {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0) return {};
   // Kernels before 4.3 have no ambient set, so there is nothing to clear.
-  if (errno == EINVAL && read_capabilities().ambient == 0) return std::nullopt;
+  if (errno == EINVAL && read_capabilities().ambient == 0) return {};
   return fail("cannot clear the ambient capability set", errno);
 }
 
@@ -90,10 +92,6 @@ std::string describe_ids(const Identity& id) {
 }
 
 }  // namespace
-
-void throw_exception_from_error(const PrivilegeError& e, const boost::source_location& loc) {
-  boost::throw_exception(std::runtime_error(e.message), loc);
-}
 
 CapabilitySets read_capabilities() {
   CapabilitySets sets;
@@ -148,41 +146,33 @@ Identity read_identity() {
 
 bool read_no_new_privs() { return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1; }
 
-std::optional<unsigned> thread_count() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("Threads:", 0) == 0) {
-      try {
-        return static_cast<unsigned>(std::stoul(line.substr(8)));
-      } catch (const std::exception&) {
-        return std::nullopt;
-      }
-    }
-  }
-  return std::nullopt;
+Result<unsigned> thread_count() {
+  auto self = open_self_proc();
+  if (!self) return self.error();
+  auto status = self->read_file("status");
+  if (!status) return status.error();
+  return parse_status_threads(*status);
 }
 
-boost::system::result<bool, PrivilegeError> narrow_for_bind(bool needs_low_port) {
+Result<bool> narrow_for_bind(bool needs_low_port) {
   Identity id = read_identity();
   if (id.euid == 0) return false;
-  if (auto e = require_single_thread("dropping capabilities")) return *e;
+  if (auto r = require_single_thread("dropping capabilities"); !r) return r.error();
   CapabilitySets caps = read_capabilities();
   const bool keep = needs_low_port && has(caps.permitted, CAP_NET_BIND_SERVICE);
   if (caps.effective == 0 && caps.permitted == 0 && caps.inheritable == 0 && caps.ambient == 0) {
     return false;  // an ordinary user: nothing to narrow
   }
-  if (auto e = clear_ambient()) return *e;
-  if (auto e = apply_caps(keep ? CAP_NET_BIND_SERVICE : -1)) return *e;
+  if (auto r = clear_ambient(); !r) return r.error();
+  if (auto r = apply_caps(keep ? CAP_NET_BIND_SERVICE : -1); !r) return r.error();
   return keep;
 }
 
-boost::system::result<PrivilegeChange, PrivilegeError> drop_privileges(
-    const PrivilegeOptions& options) {
+Result<PrivilegeChange> drop_privileges(const PrivilegeOptions& options) {
   PrivilegeChange change;
   change.before = read_identity();
   change.caps_before = read_capabilities();
-  if (auto e = require_single_thread("dropping privileges")) return *e;
+  if (auto r = require_single_thread("dropping privileges"); !r) return r.error();
 
   const bool root = change.before.uid == 0 || change.before.euid == 0 || change.before.suid == 0;
   const bool switch_user = root && !options.allow_root;
@@ -206,7 +196,7 @@ boost::system::result<PrivilegeChange, PrivilegeError> drop_privileges(
   } else {
     change.bounding_cleared = change.caps_before.bounding == 0;
   }
-  if (auto e = clear_ambient()) return *e;
+  if (auto r = clear_ambient(); !r) return r.error();
 
   if (switch_user) {
     const CapabilitySets& caps = change.caps_before;
@@ -224,7 +214,7 @@ boost::system::result<PrivilegeChange, PrivilegeError> drop_privileges(
     change.switched_user = true;
   }
   // setresuid() away from root already emptied effective and permitted; inheritable survives it.
-  if (auto e = apply_caps(-1)) return *e;
+  if (auto r = apply_caps(-1); !r) return r.error();
 
   change.after = read_identity();
   change.caps_after = read_capabilities();

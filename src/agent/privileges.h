@@ -10,12 +10,11 @@
 
 #include <sys/types.h>
 
-#include <boost/assert/source_location.hpp>
-#include <boost/system/result.hpp>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
+
+#include "nodeagent/error.h"
 
 namespace nodeagent::agent {
 
@@ -62,24 +61,22 @@ struct PrivilegeChange {
   bool no_new_privs = false;
 };
 
-struct PrivilegeError {
-  std::string message;  // one line: what failed and what to do about it
-};
-[[noreturn]] void throw_exception_from_error(const PrivilegeError& e,
-                                             const boost::source_location& loc);
+// Failures below are an Error whose detail is one line saying what failed and what to do about
+// it (ending in ": <strerror>" when a call failed), and whose code is that call's errno, else
+// Errc::kDenied (a step the process may not take, or one the kernel did not carry out).
 
 // Before binding, for a process that is not root: keeps CAP_NET_BIND_SERVICE alone when
 // `needs_low_port` and it is permitted, and drops every other capability right away. Does
 // nothing for root, which keeps what it has until drop_privileges() (it may need to switch user).
 // Returns whether NET_BIND_SERVICE was kept.
-boost::system::result<bool, PrivilegeError> narrow_for_bind(bool needs_low_port);
+Result<bool> narrow_for_bind(bool needs_low_port);
 
 // After the roots are open and the sockets bound. Every step is verified (the ids really
 // changed, setuid(0) is refused, every set is empty) before success is returned.
-boost::system::result<PrivilegeChange, PrivilegeError> drop_privileges(
-    const PrivilegeOptions& options);
+Result<PrivilegeChange> drop_privileges(const PrivilegeOptions& options);
 
-// How many threads the process has, from /proc/self/status; nullopt when unreadable.
-std::optional<unsigned> thread_count();
+// How many threads the process has, from /proc/self/status: its errno when unreadable, or
+// Errc::kMalformed (see parse_status_threads).
+Result<unsigned> thread_count();
 
 }  // namespace nodeagent::agent

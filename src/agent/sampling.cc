@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -21,7 +22,7 @@ std::shared_ptr<const Published> publish_snapshot(nodeinfo::Snapshot snapshot,
     out->ok = true;
     out->text = std::move(*text);
   } else {
-    out->unavailable = text.error().message();
+    out->unavailable = text.error().detail;  // the 503 body: "node info unavailable: ..."
     if (out->unavailable.empty() || out->unavailable.back() != '\n') out->unavailable += '\n';
   }
   out->json = render::render_json(snapshot);
@@ -44,7 +45,7 @@ std::chrono::steady_clock::time_point next_tick(std::chrono::steady_clock::time_
 // sets it only while no publish is running.
 struct SamplingLoop::State {
   State(SampleFn sample_fn, SamplingOptions opts, Board& b, std::shared_ptr<http::Feed> f,
-        SelfMetrics self, std::shared_ptr<Heartbeat> beat, const nodeinfo::Clock& c)
+        SelfMetrics self, std::shared_ptr<Heartbeat> beat, const Clock& c)
       : sample(std::move(sample_fn)),
         options(opts),
         board(b),
@@ -59,7 +60,7 @@ struct SamplingLoop::State {
   std::shared_ptr<http::Feed> feed;
   SelfMetrics self_metrics;
   std::shared_ptr<Heartbeat> heartbeat;
-  const nodeinfo::Clock& clock;
+  const Clock& clock;
   // Only the publishing thread touches these (one at a time: the loop thread, or sample_once).
   std::vector<std::string> last_errors;
   bool ever_ok = false;
@@ -77,7 +78,7 @@ struct SamplingLoop::State {
 
 SamplingLoop::SamplingLoop(SampleFn sample, SamplingOptions options, Board& board,
                            std::shared_ptr<http::Feed> feed, SelfMetrics self_metrics,
-                           std::shared_ptr<Heartbeat> heartbeat, const nodeinfo::Clock& clock)
+                           std::shared_ptr<Heartbeat> heartbeat, const Clock& clock)
     : state_(std::make_shared<State>(std::move(sample), options, board, std::move(feed),
                                      std::move(self_metrics), heartbeat, clock)),
       heartbeat_(std::move(heartbeat)) {}
@@ -92,14 +93,21 @@ SamplingLoop::SamplingLoop(nodeinfo::Sampler sampler, std::chrono::milliseconds 
 
 SamplingLoop::~SamplingLoop() { stop(); }
 
-void SamplingLoop::start() {
-  if (started_) return;
+Result<void> SamplingLoop::start() {
+  if (started_) return {};
+  // std::thread reports a failure to create the thread only by exception: turn it into an Error
+  // right here.
+  try {
+    std::thread(run, state_).detach();  // joined through `exited` in stop(), see there
+  } catch (const std::system_error& e) {
+    return Error{e.code(), "cannot start the sampling thread"};
+  }
   started_ = true;
-  std::thread(run, state_).detach();  // joined through `exited` in stop(), see there
   // The first sample is normally ready in microseconds, before the first request arrives.
   std::unique_lock lock(state_->mutex);
   state_->changed.wait_for(lock, state_->options.first_sample_wait,
                            [this] { return state_->published > 0 || state_->exited; });
+  return {};
 }
 
 // The thread is detached from the start and "joined" by waiting for `exited`: std::thread has no

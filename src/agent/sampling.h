@@ -15,8 +15,9 @@
 #include <string>
 
 #include "agent/published.h"
+#include "clock/clock.h"
 #include "http/feed.h"
-#include "nodeinfo/clock.h"
+#include "nodeagent/error.h"
 #include "nodeinfo/sampler.h"
 
 namespace nodeagent::agent {
@@ -51,7 +52,7 @@ class SamplingLoop {
   SamplingLoop(SampleFn sample, SamplingOptions options, Board& board,
                std::shared_ptr<http::Feed> feed, SelfMetrics self_metrics,
                std::shared_ptr<Heartbeat> heartbeat = std::make_shared<Heartbeat>(),
-               const nodeinfo::Clock& clock = nodeinfo::real_clock());
+               const Clock& clock = real_clock());
   // The usual case: a Sampler (moved in) sampled every `interval`.
   SamplingLoop(nodeinfo::Sampler sampler, std::chrono::milliseconds interval, Board& board,
                std::shared_ptr<http::Feed> feed, SelfMetrics self_metrics,
@@ -61,8 +62,9 @@ class SamplingLoop {
   SamplingLoop& operator=(const SamplingLoop&) = delete;
 
   // Starts the thread, which samples at once and then every interval, and waits (at most
-  // first_sample_wait) for that first sample to be published.
-  void start();
+  // first_sample_wait) for that first sample to be published. Fails with the errno of thread
+  // creation (typically EAGAIN: RLIMIT_NPROC, a container's pids limit); then nothing runs.
+  Result<void> start();
   // Wakes and joins the thread: true. False when it was still inside a sample after stop_wait:
   // it is abandoned (detached), and the caller should end the process soon, without running
   // destructors of what the sample function reads (see Agent::run).

@@ -1,13 +1,13 @@
 #include "agent/self_metrics.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
 #include <iterator>
+
+#include "agent/self_proc.h"
 
 namespace nodeagent::agent {
 namespace {
@@ -21,41 +21,40 @@ void sample(std::string& out, std::string_view name, T value) {
   fmt::format_to(std::back_inserter(out), "{} {}\n", name, value);
 }
 
-std::uint64_t resident_bytes() {
-  int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[128] = {};
-  ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  unsigned long long size = 0, resident = 0;
-  if (std::sscanf(buf, "%llu %llu", &size, &resident) != 2) return 0;
-  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+Error errno_error(int err, std::string detail) {
+  return Error{{err, boost::system::system_category()}, std::move(detail)};
 }
 
-std::uint64_t open_fds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return 0;
-  std::uint64_t count = 0;
-  while (const dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
-  }
-  ::closedir(dir);
-  return count > 0 ? count - 1 : 0;  // minus the directory stream's own fd
+Result<std::uint64_t> resident_bytes(const nodeinfo::HostRoot& self) {
+  auto text = self.read_file("statm");
+  if (!text) return text.error();
+  auto statm = parse_statm(*text);
+  if (!statm) return statm.error();
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (page <= 0) return Error{Errc::kUnavailable, "sysconf(_SC_PAGESIZE)"};
+  return statm->resident_pages * static_cast<std::uint64_t>(page);
+}
+
+Result<double> cpu_seconds() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return errno_error(errno, "getrusage(RUSAGE_SELF)");
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 }  // namespace
 
-ProcessStats read_process_stats(double start_time_seconds) {
+ProcessStats read_process_stats(double start_time_seconds, const Result<nodeinfo::HostRoot>& self) {
   ProcessStats s;
-  s.resident_bytes = resident_bytes();
-  rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) == 0) {
-    s.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                    static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  if (self) {
+    s.resident_bytes = resident_bytes(*self);
+    s.open_fds = self->count_entries("fd");
+  } else {
+    s.resident_bytes = self.error();
+    s.open_fds = self.error();
   }
+  s.cpu_seconds = cpu_seconds();
   s.start_time_seconds = start_time_seconds;
-  s.open_fds = open_fds();
   return s;
 }
 
@@ -116,14 +115,22 @@ std::string render_self_metrics(const SelfMetricsInput& in) {
          "Sources that could not be read or parsed in the last sample.");
   sample(out, "nodeagent_sample_source_errors", in.sample_errors);
 
-  family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the agent (VmRSS).");
-  sample(out, "process_resident_memory_bytes", in.process.resident_bytes);
-  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the agent.");
-  sample(out, "process_cpu_seconds_total", in.process.cpu_seconds);
+  // A process reading that failed leaves its family out (no HELP, TYPE or sample), not 0.
+  const ProcessStats& p = in.process;
+  if (p.resident_bytes) {
+    family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the agent (VmRSS).");
+    sample(out, "process_resident_memory_bytes", *p.resident_bytes);
+  }
+  if (p.cpu_seconds) {
+    family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the agent.");
+    sample(out, "process_cpu_seconds_total", *p.cpu_seconds);
+  }
   family(out, "process_start_time_seconds", "gauge", "Unix time the agent started.");
-  sample(out, "process_start_time_seconds", in.process.start_time_seconds);
-  family(out, "process_open_fds", "gauge", "Open file descriptors of the agent.");
-  sample(out, "process_open_fds", in.process.open_fds);
+  sample(out, "process_start_time_seconds", p.start_time_seconds);
+  if (p.open_fds) {
+    family(out, "process_open_fds", "gauge", "Open file descriptors of the agent.");
+    sample(out, "process_open_fds", *p.open_fds);
+  }
 
   family(out, "nodeagent_build_info", "gauge", "Always 1; the version label names the build.");
   fmt::format_to(std::back_inserter(out), "nodeagent_build_info{{version=\"{}\"}} 1\n",

@@ -1,12 +1,12 @@
 #include "agent/self_report.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <string>
 
 #include "log/log.h"
+#include "nodeagent/error.h"
 
 #ifndef PROJECT_VERSION
 #define PROJECT_VERSION "unknown"
@@ -14,13 +14,6 @@
 
 namespace nodeagent::agent {
 namespace {
-
-std::optional<std::uint64_t> own_inode(std::string_view type) {
-  struct stat st {};
-  std::string path = "/proc/self/ns/" + std::string(type);
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return static_cast<std::uint64_t>(st.st_ino);
-}
 
 boost::json::array string_array(const std::vector<std::string>& items) {
   boost::json::array out;
@@ -54,27 +47,31 @@ std::string_view sharing_name(Sharing s) {
   return "unknown";
 }
 
-Sharing compare_inodes(std::optional<std::uint64_t> own, std::optional<std::uint64_t> host) {
+Sharing compare_inodes(const Result<std::uint64_t>& own, const Result<std::uint64_t>& host) {
   if (!own || !host) return Sharing::kUnknown;
   return *own == *host ? Sharing::kShared : Sharing::kSeparate;
 }
 
-HostNamespaces compare_host_namespaces(const nodeinfo::HostFs& fs) {
+HostNamespaces compare_host_namespaces(const nodeinfo::HostRoot& procfs,
+                                       const Result<nodeinfo::HostRoot>& self) {
   HostNamespaces out;
   for (std::size_t i = 0; i < kNamespaceTypes.size(); ++i) {
     const std::string type(kNamespaceTypes[i]);
-    std::optional<std::uint64_t> own = own_inode(type);
+    Result<std::uint64_t> own = Error{Errc::kUnavailable, "no /proc/self"};
+    if (self) own = self->inode("ns/" + type);
     // Without our own /proc mounted, the host's procfs still resolves "self" to this process.
-    if (!own) own = fs.proc_inode("self/ns/" + type);
-    out.sharing[i] = compare_inodes(own, fs.proc_inode("1/ns/" + type));
+    if (!own) own = procfs.inode("self/ns/" + type);
+    out.sharing[i] = compare_inodes(own, procfs.inode("1/ns/" + type));
   }
   // PID 1's links may be unreadable even for root (an undumpable init). For the PID namespace
   // there is a check that needs no access to PID 1: the procfs's "self" is this process's
   // directory under the pid it has in that procfs's namespace, which is getpid() only when the
   // agent lives in that same namespace.
   if (out.sharing[1] == Sharing::kUnknown) {
-    auto self = fs.proc_inode("self");
-    if (self) out.sharing[1] = compare_inodes(self, fs.proc_inode(std::to_string(::getpid())));
+    auto host_self = procfs.inode("self");
+    if (host_self) {
+      out.sharing[1] = compare_inodes(host_self, procfs.inode(std::to_string(::getpid())));
+    }
   }
   return out;
 }

@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,8 +21,8 @@ namespace nodeagent::agent {
 enum class Sharing : std::uint8_t { kUnknown, kShared, kSeparate };
 std::string_view sharing_name(Sharing s);  // "unknown", "shared", "separate"
 
-// Unknown unless both inodes are known.
-Sharing compare_inodes(std::optional<std::uint64_t> own, std::optional<std::uint64_t> host);
+// Unknown unless both inodes were read.
+Sharing compare_inodes(const Result<std::uint64_t>& own, const Result<std::uint64_t>& host);
 
 // Order matters: HostNamespaces::sharing is indexed like this.
 inline constexpr std::array<std::string_view, 4> kNamespaceTypes{"net", "pid", "ipc", "uts"};
@@ -32,10 +31,13 @@ struct HostNamespaces {
   std::array<Sharing, kNamespaceTypes.size()> sharing{};  // in kNamespaceTypes order
 };
 
-// Compares /proc/self/ns/<type> (the agent's own procfs) with <procfs>/1/ns/<type>. Reading PID
-// 1's links needs ptrace-read access to it, so call this before dropping privileges. When they
-// are unreadable the PID namespace is still decided from <procfs>/self; the others stay unknown.
-HostNamespaces compare_host_namespaces(const nodeinfo::HostFs& fs);
+// Compares ns/<type> below `self` (the agent's own /proc/self, see open_self_proc()) with
+// 1/ns/<type> below `procfs` (the host's --procfs root). Reading PID 1's links needs ptrace-read
+// access to it, so call this before dropping privileges. Without `self` (no /proc of our own),
+// the host's procfs's "self/ns/<type>" stands in. When PID 1's links are unreadable the PID
+// namespace is still decided from <procfs>/self; the others stay unknown.
+HostNamespaces compare_host_namespaces(const nodeinfo::HostRoot& procfs,
+                                       const Result<nodeinfo::HostRoot>& self);
 
 struct SelfReport {
   std::string version;

@@ -57,13 +57,15 @@ std::string quoted_node(std::string_view name) {
   return out;
 }
 
-// The "node" member of an event's JSON object, nullopt when the data is no such object.
-std::optional<std::string> node_of_event(std::string_view data) {
+// The "node" member of an event's JSON object; kWrongNode "event names no node" when the data is
+// no such object or the member is missing or no string.
+Result<std::string> node_of_event(std::string_view data) {
+  const Error none{ErrorCode::kWrongNode, "event names no node"};
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(data, ec);
-  if (ec || !v.is_object()) return std::nullopt;
+  if (ec || !v.is_object()) return none;
   const auto* node = v.as_object().if_contains("node");
-  if (!node || !node->is_string()) return std::nullopt;
+  if (!node || !node->is_string()) return none;
   return std::string(node->as_string());
 }
 
@@ -326,7 +328,7 @@ struct Client::Impl {
 
   // One stream connection: request, header, then events until the callback stops or it breaks.
   template <class Socket>
-  asio::awaitable<Result<void>> stream(Socket& sock, const std::function<bool(const SseEvent&)>& cb,
+  asio::awaitable<Result<void>> stream(Socket& sock, const SseParser::OnEvent& cb,
                                        const WatchOptions& wo, StreamEnd& end,
                                        std::optional<long>& server_retry) {
     auto req = make_request(wo.path, "text/event-stream");
@@ -372,18 +374,15 @@ struct Client::Impl {
     }
     end.opened = true;
     // Every event must name the expected node; the first that does not ends the stream.
-    std::optional<Error> foreign;
-    const auto checked = [&](const SseEvent& ev) {
+    const auto checked = [&](const SseEvent& ev) -> Result<bool> {
       if (!opts.expected_node.empty()) {
         auto node = node_of_event(ev.data);
-        if (!node || *node != opts.expected_node) {
-          foreign = node ? wrong_node("event", *node)
-                         : Error{ErrorCode::kWrongNode,
-                                 "event names no node, expected " +
-                                     quoted_node(opts.expected_node) + " (" + ep.url + ")",
-                                 0};
-          return false;
+        if (!node) {
+          Error none = node.error();
+          none.detail += ", expected " + quoted_node(opts.expected_node) + " (" + ep.url + ")";
+          return none;
         }
+        if (*node != opts.expected_node) return wrong_node("event", *node);
       }
       return cb(ev);
     };
@@ -399,13 +398,16 @@ struct Client::Impl {
       auto [ec, n] = co_await http::async_read_some(sock, buffer, parser, kTuple);
       if (ec == http::error::need_buffer) ec = {};
       std::size_t got = sizeof chunk - res.body().size;
-      const bool more = got == 0 || sse.feed({chunk, got}, checked);
+      Result<bool> more = true;
+      if (got > 0) more = sse.feed({chunk, got}, checked);
       if (sse.retry_ms()) server_retry = sse.retry_ms();
       if (!more) {
-        if (foreign) co_return *foreign;
-        if (!sse.error().empty()) co_return Error{ErrorCode::kProtocol, sse.error(), 0};
-        co_return Result<void>{};  // the callback asked to stop
+        // A broken stream (kProtocol) or the callback's error (kWrongNode, or the caller's own):
+        // a new connection would not cure it.
+        end.transient = false;
+        co_return more.error();
       }
+      if (!*more) co_return Result<void>{};  // the callback asked to stop
       end.transient = true;  // from here on, every way the stream breaks is worth reconnecting
       if (ec) co_return io_error(ec);
       if (parser.is_done()) {
@@ -414,9 +416,8 @@ struct Client::Impl {
     }
   }
 
-  asio::awaitable<Result<void>> stream_once(const std::function<bool(const SseEvent&)>& cb,
-                                            const WatchOptions& wo, StreamEnd& end,
-                                            std::optional<long>& server_retry) {
+  asio::awaitable<Result<void>> stream_once(const SseParser::OnEvent& cb, const WatchOptions& wo,
+                                            StreamEnd& end, std::optional<long>& server_retry) {
     abort_io();  // the stream needs a connection of its own
     auto c = co_await connect();
     if (!c) {
@@ -448,8 +449,7 @@ struct Client::Impl {
     return std::min(d, cap);
   }
 
-  asio::awaitable<Result<void>> watch(const std::function<bool(const SseEvent&)>& cb,
-                                      const WatchOptions& wo) {
+  asio::awaitable<Result<void>> watch(const SseParser::OnEvent& cb, const WatchOptions& wo) {
     std::optional<long> server_retry;  // the stream's retry:, kept across connections
     bool ever_opened = false;
     int failures = 0;  // reconnection attempts that failed in a row
@@ -471,7 +471,7 @@ struct Client::Impl {
       }
       ever_opened = true;
       if (!wo.reconnect) co_return r;
-      const ErrorCode code = r.error().code;
+      const boost::system::error_code code = r.error().code;
       const bool curable = end.transient || code == ErrorCode::kConnectionRefused ||
                            code == ErrorCode::kConnectFailed || code == ErrorCode::kResolveFailed ||
                            code == ErrorCode::kTimeout || code == ErrorCode::kConnectionClosed;
@@ -583,8 +583,8 @@ Result<NodeSnapshot> Client::node() {
   return doc;
 }
 
-Result<void> Client::watch(const std::function<bool(const SseEvent&)>& on_event,
-                           std::stop_token stop, const WatchOptions& options) {
+Result<void> Client::watch(const SseParser::OnEvent& on_event, std::stop_token stop,
+                           const WatchOptions& options) {
   return impl_->run(impl_->watch(on_event, options), impl_->opts.timeout, stop);
 }
 

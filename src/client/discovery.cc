@@ -4,6 +4,7 @@
 
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 
 namespace nodeagent::client {
@@ -98,10 +99,14 @@ Result<Endpoint> parse_url(std::string_view url) {
   }
   if (u.has_port()) {
     std::string port = u.port();
-    if (!all_digits(port) || port.size() > 5 || std::stoul(port) == 0 || std::stoul(port) > 65535) {
+    unsigned number = 0;
+    const char* end = port.data() + port.size();
+    auto [stop, ec] = std::from_chars(port.data(), end, number);
+    if (!all_digits(port) || port.size() > 5 || ec != std::errc{} || stop != end || number == 0 ||
+        number > 65535) {
       return invalid(quoted + ": bad port \"" + port + "\"");
     }
-    ep.port = std::to_string(std::stoul(port));
+    ep.port = std::to_string(number);
   } else {
     ep.port = "80";
   }

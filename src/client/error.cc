@@ -1,8 +1,29 @@
 #include "nodeagent/error.h"
 
-#include <stdexcept>
-
 namespace nodeagent::client {
+namespace {
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"  // see src/error/error.cc
+class Category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "nodeagent.client"; }
+  std::string message(int value) const override {
+    return std::string(to_string(static_cast<ErrorCode>(value)));
+  }
+};
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const Category category;
+  return category;
+}
+
+boost::system::error_code make_error_code(ErrorCode e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
@@ -34,23 +55,6 @@ std::string_view to_string(ErrorCode code) {
       return "wrong node";
   }
   return "unknown error";
-}
-
-std::string Error::message() const {
-  std::string out(to_string(code));
-  if (code == ErrorCode::kBadStatus && http_status != 0) {
-    out += ' ';
-    out += std::to_string(http_status);
-  }
-  if (!detail.empty()) {
-    out += ": ";
-    out += printable(detail);
-  }
-  return out;
-}
-
-void throw_exception_from_error(const Error& e, const boost::source_location&) {
-  throw std::runtime_error(e.message());
 }
 
 }  // namespace nodeagent::client

@@ -4,8 +4,13 @@
 
 namespace nodeagent::client {
 
-bool SseParser::feed(std::string_view chunk, const OnEvent& on_event) {
-  if (!error_.empty()) return false;
+Error SseParser::too_large() const {
+  return Error{ErrorCode::kProtocol,
+               "event larger than " + std::to_string(max_event_bytes_) + " bytes"};
+}
+
+Result<bool> SseParser::feed(std::string_view chunk, const OnEvent& on_event) {
+  if (!broken_) return broken_.error();
   std::size_t start = 0;
   if (skip_lf_ && !chunk.empty() && chunk.front() == '\n') start = 1;
   skip_lf_ = false;
@@ -13,7 +18,7 @@ bool SseParser::feed(std::string_view chunk, const OnEvent& on_event) {
     char c = chunk[i];
     if (c != '\n' && c != '\r') continue;
     std::string_view piece = chunk.substr(start, i - start);
-    bool ok;
+    Result<bool> ok = true;
     if (partial_.empty()) {
       ok = line(piece, on_event);
     } else {
@@ -22,7 +27,7 @@ bool SseParser::feed(std::string_view chunk, const OnEvent& on_event) {
       partial_.clear();
       ok = line(whole, on_event);
     }
-    if (!ok) return false;
+    if (!ok || !*ok) return ok;
     if (c == '\r') {
       if (i + 1 < chunk.size()) {
         if (chunk[i + 1] == '\n') ++i;
@@ -34,19 +39,19 @@ bool SseParser::feed(std::string_view chunk, const OnEvent& on_event) {
   }
   partial_.append(chunk.substr(start));
   if (partial_.size() + event_.data.size() > max_event_bytes_) {
-    error_ = "event larger than " + std::to_string(max_event_bytes_) + " bytes";
-    return false;
+    broken_ = too_large();
+    return broken_.error();
   }
   return true;
 }
 
-bool SseParser::line(std::string_view text, const OnEvent& on_event) {
+Result<bool> SseParser::line(std::string_view text, const OnEvent& on_event) {
   if (first_line_) {
     first_line_ = false;
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // optional UTF-8 BOM
   }
   if (text.empty()) {  // blank line: dispatch
-    bool keep_going = true;
+    Result<bool> keep_going = true;
     if (has_data_) {
       event_.id = last_id_;
       keep_going = on_event(event_);
@@ -68,8 +73,8 @@ bool SseParser::line(std::string_view text, const OnEvent& on_event) {
     event_.data.append(value);
     has_data_ = true;
     if (event_.data.size() > max_event_bytes_) {
-      error_ = "event larger than " + std::to_string(max_event_bytes_) + " bytes";
-      return false;
+      broken_ = too_large();
+      return broken_.error();
     }
   } else if (field == "event") {
     event_.type = value.empty() ? "message" : std::string(value);

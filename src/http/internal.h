@@ -39,6 +39,7 @@ struct Shared {
   std::string node_field;    // "Node-Name: n1\r\n" or empty
   std::string sse_preamble;  // "retry: 1000\n\n": first bytes of every stream
   Clock::duration sse_heartbeat;
+  const nodeagent::Clock* clock = &real_clock();
   Handler handler;
   ServerStats stats;
   std::atomic<bool> stopping{false};

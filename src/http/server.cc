@@ -129,6 +129,7 @@ class Server::Impl {
   Impl(ServerOptions options, Handler handler) : options_(std::move(options)) {
     if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
     shared_.limits = options_.limits;
+    if (options_.clock != nullptr) shared_.clock = options_.clock;
     for (char c : options_.node_name) {
       if (c <= ' ' || c > '~') {
         throw std::invalid_argument("http::Server: node_name must be visible ASCII");
@@ -154,14 +155,14 @@ class Server::Impl {
     for (auto& l : listeners_) close_listener(*l);
   }
 
-  boost::system::result<void> listen() {
+  Result<void> listen() {
     std::lock_guard lock(mutex_);
     if (listened_) return {};
     if (shared_.stopping.load()) {
-      return detail::annotate("listen", asio::error::operation_aborted);
+      return Error{detail::annotate("listen", asio::error::operation_aborted)};
     }
     if (options_.listen.empty()) {
-      return detail::annotate("listen", make_error_code(AddressError::kEmpty));
+      return Error{detail::annotate("listen", make_error_code(AddressError::kEmpty))};
     }
     for (std::size_t i = 0; i < options_.listen.size(); ++i) {
       auto listener = std::make_unique<Listener>(options_.listen[i], accept_ioc_);
@@ -170,7 +171,7 @@ class Server::Impl {
         close_listener(*listener);
         for (auto& l : listeners_) close_listener(*l);
         listeners_.clear();
-        return detail::annotate(to_string(options_.listen[i]), ec);
+        return Error{detail::annotate(to_string(options_.listen[i]), ec)};
       }
       listeners_.push_back(std::move(listener));
     }
@@ -190,40 +191,45 @@ class Server::Impl {
     return out;
   }
 
-  void run() {
-    if (!listened()) {
-      auto r = listen();
-      if (!r) throw std::runtime_error(r.error().message());
-    }
+  Result<void> run() {
+    if (auto listening = listen_once(); !listening) return listening;
     std::vector<std::thread> extra;
     try {
       extra.emplace_back([this] { run_acceptors(); });
       for (std::size_t i = 1; i < workers_.size(); ++i) {
         extra.emplace_back([w = workers_[i].get()] { w->run(); });
       }
-    } catch (const std::system_error&) {
+    } catch (const std::system_error& e) {
       abandon(extra);
-      throw;
+      return thread_error(e);
     }
     workers_[0]->run();
     for (auto& t : extra) t.join();
     log_stopped();
+    return {};
   }
 
-  void start() {
-    if (!listened()) {
-      auto r = listen();
-      if (!r) throw std::runtime_error(r.error().message());
-    }
+  Result<void> start() {
+    if (auto listening = listen_once(); !listening) return listening;
     std::lock_guard lock(mutex_);
-    if (!threads_.empty()) return;
+    if (!threads_.empty()) return {};
     try {
       threads_.emplace_back([this] { run_acceptors(); });
       for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->run(); });
-    } catch (const std::system_error&) {
+    } catch (const std::system_error& e) {
       abandon(threads_);
-      throw;
+      return thread_error(e);
     }
+    return {};
+  }
+
+  Result<void> listen_once() { return listened() ? Result<void>() : listen(); }
+
+  // std::thread reports a thread it cannot create (RLIMIT_NPROC, memory) by throwing; this is
+  // the one place that turns it into a value.
+  static Error thread_error(const std::system_error& e) {
+    return Error{boost::system::error_code(e.code().value(), boost::system::system_category()),
+                 "cannot start an event-loop thread"};
   }
 
   void join() {
@@ -573,10 +579,10 @@ class Server::Impl {
 Server::Server(ServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 Server::~Server() = default;
-boost::system::result<void> Server::listen() { return impl_->listen(); }
+Result<void> Server::listen() { return impl_->listen(); }
 std::vector<std::string> Server::bound_addresses() const { return impl_->bound_addresses(); }
-void Server::run() { impl_->run(); }
-void Server::start() { impl_->start(); }
+Result<void> Server::run() { return impl_->run(); }
+Result<void> Server::start() { return impl_->start(); }
 void Server::join() { impl_->join(); }
 void Server::stop() { impl_->stop(); }
 void Server::stop_after(std::chrono::milliseconds delay) { impl_->stop_after(delay); }

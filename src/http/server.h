@@ -21,10 +21,12 @@
 #include <thread>
 #include <vector>
 
+#include "clock/clock.h"
 #include "http/feed.h"
 #include "http/listen_address.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "nodeagent/error.h"
 
 namespace nodeagent::http {
 
@@ -71,6 +73,10 @@ struct ServerOptions {
   // comment, so a client can tell a long sampling interval from a dead server.
   std::chrono::milliseconds sse_retry = std::chrono::seconds(1);
   std::chrono::milliseconds sse_heartbeat = std::chrono::seconds(2);
+  // What every deadline (read, idle, send, drain, heartbeat) and the Date header are measured
+  // against. Tests pass a ManualClock and advance it instead of sleeping; it must outlive the
+  // server. The event loops still wake on real time (at most every 100 ms) to look at it.
+  const Clock* clock = &real_clock();
 };
 
 // Counters for /metrics; all monotonic except the *_open gauges. Relaxed atomics: each value is
@@ -110,18 +116,18 @@ class Server {
   // serves) is replaced atomically; any other existing file is refused. The file gets
   // socket_mode and its owner before it accepts connections. On stop the path is removed only
   // if it is still this server's socket (same device and inode).
-  boost::system::result<void> listen();
+  Result<void> listen();
   // Actual addresses after listen(): ports chosen for ":0", e.g. "127.0.0.1:41234", "[::]:80",
   // "unix:///run/node-agent/agent.sock".
   std::vector<std::string> bound_addresses() const;
 
   // Runs the event loops (threads - 1 new threads plus the caller) until stop() has drained.
-  // Calls listen() first if it was not called, throwing std::runtime_error if that fails.
-  // Throws std::system_error when a thread cannot be created (e.g. RLIMIT_NPROC), after
+  // Calls listen() first if it was not called, and returns its error if that fails. A thread
+  // that cannot be created (e.g. RLIMIT_NPROC) is an error with its errno, returned after
   // stopping and joining the threads it did start; the Server is then stopped.
-  void run();
+  Result<void> run();
   // Like run() but on `threads` background threads; returns at once. For tests and embedding.
-  void start();
+  Result<void> start();
   // Waits for threads started by start() to finish (after stop()).
   void join();
 

@@ -37,8 +37,8 @@ Worker::Worker(Shared& shared) : shared_(shared), tick_(tick_for(shared)) { upda
 Worker::~Worker() { destroying_ = true; }
 
 void Worker::update_clock() {
-  now_ = Clock::now();
-  std::time_t second = std::time(nullptr);
+  now_ = shared_.clock->steady_now();
+  const std::time_t second = std::chrono::system_clock::to_time_t(shared_.clock->system_now());
   if (second != date_second_) {
     date_second_ = second;
     date_len_ = format_http_date(second, date_.data(), date_.size());

@@ -107,7 +107,12 @@ int main(int argc, char** argv) {
   log::info(
       "kiada started",
       {{"version", std::string(kiada::kVersion)}, {"pod", pod.pod_name}, {"node", pod.node_name}});
-  server.run();
+  if (auto served = server.run(); !served) {
+    log::error("cannot start threads", {{"error", served.error().message()}});
+    relay.stop();
+    fetcher.stop();
+    return 1;
+  }
   // Pending page views are answered (with a shutdown error) while the server still exists.
   relay.stop();
   fetcher.stop();

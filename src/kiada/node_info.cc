@@ -16,7 +16,7 @@ NodeInfoFetcher::NodeInfoFetcher(client::Result<client::Discovery> discovery,
     : options_(std::move(options)) {
   options_.max_body_bytes = std::min(options_.max_body_bytes, kMaxLineBytes);
   if (!discovery) {
-    config_error_ = discovery.error();
+    discovered_ = discovery.error();
     return;
   }
   client_.emplace(discovery->endpoint, options_);
@@ -49,8 +49,8 @@ void NodeInfoFetcher::stop() {
 }
 
 void NodeInfoFetcher::async_line(Done done) {
-  if (config_error_) {
-    done(*config_error_);
+  if (!discovered_) {
+    done(discovered_.error());
     return;
   }
   {

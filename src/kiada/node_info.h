@@ -61,7 +61,7 @@ class NodeInfoFetcher {
   void run(std::stop_token stop);
   void answer_waiters(const NodeLine& result);
 
-  std::optional<client::Error> config_error_;  // discovery failed
+  client::Result<void> discovered_;  // the discovery's error, when it failed
   client::ClientOptions options_;
   std::optional<client::Client> client_;  // used only by the worker thread
 

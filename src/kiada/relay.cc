@@ -19,11 +19,13 @@ StreamRelay::StreamRelay(client::Result<client::Discovery> discovery,
 StreamRelay::~StreamRelay() { stop(); }
 
 void StreamRelay::start() {
+  std::lock_guard lock(threads_mutex_);  // stop() may come from the signal thread
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
   if (discovery_) watchdog_ = std::jthread([this](std::stop_token stop) { watchdog(stop); });
 }
 
 void StreamRelay::stop() {
+  std::lock_guard lock(threads_mutex_);
   for (std::jthread* t : {&watchdog_, &thread_}) {
     if (t->joinable()) {
       t->request_stop();
@@ -105,14 +107,13 @@ void StreamRelay::run(std::stop_token stop) {
     }
     std::stop_callback forward(stop, [&attempt] { attempt.request_stop(); });
     bool got_event = false;
-    std::string refused;  // why the relay itself ended the stream
     auto r = client.watch(
-        [&](const client::SseEvent& ev) {
+        [&](const client::SseEvent& ev) -> client::Result<bool> {
           if (ev.type != "node" && ev.type != "message") return true;
           if (ev.data.size() > options_.max_event_bytes) {
-            refused = "event of " + std::to_string(ev.data.size()) + " bytes (at most " +
-                      std::to_string(options_.max_event_bytes) + ")";
-            return false;
+            return client::Error{client::ErrorCode::kBodyTooLarge,
+                                 "event of " + std::to_string(ev.data.size()) + " bytes (at most " +
+                                     std::to_string(options_.max_event_bytes) + ")"};
           }
           std::string chunk = node_chunk(ev.data);
           {
@@ -135,9 +136,8 @@ void StreamRelay::run(std::stop_token stop) {
       gap = gap_exceeded_;
     }
     if (stop.stop_requested()) break;
-    std::string why = !refused.empty() ? refused
-                      : gap            ? "no complete event from the agent within " +
-                                  std::to_string(options_.max_event_gap.count()) + " ms"
+    std::string why = gap ? "no complete event from the agent within " +
+                                std::to_string(options_.max_event_gap.count()) + " ms"
                       : r ? "stream ended"
                           : r.error().message();
     publish(error_chunk(why));

@@ -85,6 +85,7 @@ class StreamRelay {
   RelayOptions::Clock::time_point last_publish_{};
   std::string last_json_;
 
+  std::mutex threads_mutex_;  // start() (main thread) vs stop() (the signal thread)
   std::jthread thread_;
   std::jthread watchdog_;
 };

@@ -1,5 +1,6 @@
 #include "nodeinfo/host_fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -7,10 +8,9 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/system/system_error.hpp>
-#include <boost/throw_exception.hpp>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "nodeinfo/open_beneath.h"
@@ -20,6 +20,8 @@ namespace {
 
 constexpr std::size_t kMaxFileSize = kMaxHostFileSize;
 constexpr std::size_t kInitialBuffer = 4096;
+constexpr long kProcSuperMagic = 0x9fa0;  // PROC_SUPER_MAGIC, <linux/magic.h>
+constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
 
 // Categories are never deleted through the base (its destructor is protected and non-virtual).
 #pragma GCC diagnostic push
@@ -89,43 +91,6 @@ boost::system::result<int> open_regular(int root_fd, std::string_view relative) 
   return *fd;
 }
 
-// Reads an open regular file from its current offset (0) to EOF, at most kMaxFileSize.
-boost::system::error_code read_opened(int fd, std::string& out) {
-  out.clear();
-  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
-  std::size_t used = 0;
-  boost::system::error_code ec;
-  for (;;) {
-    if (used == out.size()) {
-      if (out.size() >= kMaxFileSize) {
-        ec = errno_code(EFBIG);
-        break;
-      }
-      // resize() up to capacity is cheap; beyond it, grow geometrically.
-      out.resize(std::max(out.capacity(), used * 2));
-    }
-    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ec = errno_code(errno);
-      break;
-    }
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
-  }
-  out.resize(ec ? 0 : used);
-  return ec;
-}
-
-boost::system::error_code read_at(int dir_fd, std::string_view relative, std::string& out) {
-  out.clear();
-  auto fd = open_regular(dir_fd, relative);
-  if (!fd) return fd.error();
-  const auto ec = read_opened(*fd, out);
-  ::close(*fd);
-  return ec;
-}
-
 // On procfs every read at offset 0 regenerates the whole file into the kernel's buffer and
 // copies as much as fits, so a read shorter than the buffer is the complete file. If it fills
 // the buffer, retry from offset 0 with a bigger one rather than continue at an offset (which
@@ -179,8 +144,14 @@ boost::system::error_code pread_regular(int fd, std::string& out) {
   return {};
 }
 
-int open_root(const std::filesystem::path& root) {
-  return ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+// "<root>/<relative>" without doubling slashes.
+std::string join(const std::filesystem::path& root, std::string_view relative) {
+  std::string out = root.native();
+  if (!relative.empty()) {
+    if (out.empty() || out.back() != '/') out.push_back('/');
+    out.append(relative);
+  }
+  return out;
 }
 
 }  // namespace
@@ -210,164 +181,145 @@ HostFile::~HostFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-boost::system::error_code HostFile::read(std::string& out) const {
+Result<void> HostFile::read(std::string& out) const {
+  boost::system::error_code ec;
   if (fd_ < 0) {
     out.clear();
-    return errno_code(EBADF);
+    ec = errno_code(EBADF);
+  } else {
+    ec = kernel_generated_ ? pread_generated(fd_, out) : pread_regular(fd_, out);
   }
-  return kernel_generated_ ? pread_generated(fd_, out) : pread_regular(fd_, out);
-}
-
-std::string OpenError::message() const { return describe_path_error(path, {}, code.message()); }
-
-void throw_exception_from_error(const OpenError& e, const boost::source_location& loc) {
-  boost::throw_exception(boost::system::system_error(e.code, e.message()), loc);
+  if (ec) return Error{ec, {}};
+  return {};
 }
 
 std::string describe_path_error(const std::filesystem::path& root, std::string_view relative,
                                 std::string_view what) {
-  std::string out = root.native();
-  if (!relative.empty()) {
-    if (out.empty() || out.back() != '/') out.push_back('/');
-    out.append(relative);
-  }
+  std::string out = join(root, relative);
   out.append(": ");
   out.append(what);
   return out;
 }
 
-boost::system::result<HostFs, OpenError> HostFs::open(std::filesystem::path procfs,
-                                                      std::filesystem::path sysfs) {
-  const int proc_fd = open_root(procfs);
-  if (proc_fd < 0) return OpenError{std::move(procfs), errno_code(errno)};
-  const int sys_fd = open_root(sysfs);
-  if (sys_fd < 0) {
-    const int err = errno;
-    ::close(proc_fd);
-    return OpenError{std::move(sysfs), errno_code(err)};
-  }
-  return HostFs(std::move(procfs), proc_fd, std::move(sysfs), sys_fd);
+std::string describe_path_error(const Error& e) {
+  return describe_path_error(e.detail, {}, e.code.message());
 }
 
-HostFs::HostFs(std::filesystem::path procfs, int proc_fd, std::filesystem::path sysfs, int sys_fd)
-    : procfs_(std::move(procfs)), sysfs_(std::move(sysfs)), proc_fd_(proc_fd), sys_fd_(sys_fd) {}
+Result<HostRoot> HostRoot::open(std::filesystem::path root) {
+  const int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Error{errno_code(errno), root.native()};
+  return HostRoot(std::move(root), fd);
+}
 
-HostFs::HostFs(HostFs&& other) noexcept
-    : procfs_(std::move(other.procfs_)),
-      sysfs_(std::move(other.sysfs_)),
-      proc_fd_(std::exchange(other.proc_fd_, -1)),
-      sys_fd_(std::exchange(other.sys_fd_, -1)) {}
+HostRoot::HostRoot(HostRoot&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
 
-HostFs& HostFs::operator=(HostFs&& other) noexcept {
+HostRoot& HostRoot::operator=(HostRoot&& other) noexcept {
   if (this != &other) {
-    close_fds();
-    procfs_ = std::move(other.procfs_);
-    sysfs_ = std::move(other.sysfs_);
-    proc_fd_ = std::exchange(other.proc_fd_, -1);
-    sys_fd_ = std::exchange(other.sys_fd_, -1);
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
   }
   return *this;
 }
 
-HostFs::~HostFs() { close_fds(); }
-
-void HostFs::close_fds() noexcept {
-  if (proc_fd_ >= 0) ::close(proc_fd_);
-  if (sys_fd_ >= 0) ::close(sys_fd_);
-  proc_fd_ = sys_fd_ = -1;
+HostRoot::~HostRoot() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
-boost::system::result<std::string> HostFs::read_proc(std::string_view relative) const {
-  std::string out;
-  if (auto ec = read_at(proc_fd_, relative, out)) return ec;
-  return out;
-}
-
-boost::system::result<std::string> HostFs::read_sys(std::string_view relative) const {
-  std::string out;
-  if (auto ec = read_at(sys_fd_, relative, out)) return ec;
-  return out;
-}
-
-boost::system::error_code HostFs::read_proc_into(std::string_view relative,
-                                                 std::string& out) const {
-  return read_at(proc_fd_, relative, out);
-}
-
-boost::system::error_code HostFs::read_sys_into(std::string_view relative, std::string& out) const {
-  return read_at(sys_fd_, relative, out);
-}
-
-boost::system::result<HostFile> HostFs::open_file(int root_fd, std::string_view relative) {
-  auto opened = open_regular(root_fd, relative);
-  if (!opened) return opened.error();
+Result<HostFile> HostRoot::open_file(std::string_view relative) const {
+  auto opened = open_regular(fd_, relative);
+  if (!opened) return Error{opened.error(), join(path_, relative)};
   const int fd = *opened;
   struct statfs sfs {};
-  constexpr long kProcSuperMagic = 0x9fa0;  // PROC_SUPER_MAGIC, <linux/magic.h>
-  constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
   const bool generated =
       ::fstatfs(fd, &sfs) == 0 && (static_cast<long>(sfs.f_type) == kProcSuperMagic ||
                                    static_cast<long>(sfs.f_type) == kSysfsMagic);
   return HostFile(fd, generated);
 }
 
-boost::system::result<HostFile> HostFs::open_proc_file(std::string_view relative) const {
-  return open_file(proc_fd_, relative);
+Result<std::string> HostRoot::read_file(std::string_view relative) const {
+  auto file = open_file(relative);
+  if (!file) return file.error();
+  std::string out;
+  if (auto r = file->read(out); !r) return Error{r.error().code, join(path_, relative)};
+  return out;
 }
 
-boost::system::result<HostFile> HostFs::open_sys_file(std::string_view relative) const {
-  return open_file(sys_fd_, relative);
-}
-
-std::optional<std::uint64_t> HostFs::proc_inode(std::string_view relative) const {
+Result<std::uint64_t> HostRoot::inode(std::string_view relative) const {
   std::array<char, 512> path{};
-  if (!to_relative_cstr(relative, path)) return std::nullopt;
+  if (!to_relative_cstr(relative, path)) return Error{errno_code(EINVAL), join(path_, relative)};
   const std::string_view rel(path.data(), relative.size());
   const std::size_t slash = rel.rfind('/');
   const std::string_view dir = slash == std::string_view::npos ? "." : rel.substr(0, slash);
   const std::string last(slash == std::string_view::npos ? rel : rel.substr(slash + 1));
-  auto parent = open_beneath(proc_fd_, dir, O_PATH | O_DIRECTORY);
-  if (!parent) return std::nullopt;
+  auto parent = open_beneath(fd_, dir, O_PATH | O_DIRECTORY);
+  if (!parent) return Error{beneath_error(parent.error()), join(path_, relative)};
   struct stat st {};
   struct statfs sfs {};
-  constexpr long kProcSuperMagic = 0x9fa0;
-  bool ok = false;
+  boost::system::error_code ec;
   if (::fstatfs(*parent, &sfs) == 0 && static_cast<long>(sfs.f_type) == kProcSuperMagic) {
     // procfs's links are the kernel's own (ns/*, self): following the last one is safe.
-    ok = ::fstatat(*parent, last.c_str(), &st, 0) == 0;
+    if (::fstatat(*parent, last.c_str(), &st, 0) != 0) ec = errno_code(errno);
   } else if (auto fd = open_beneath(*parent, last, O_PATH)) {
-    ok = ::fstat(*fd, &st) == 0;
+    if (::fstat(*fd, &st) != 0) ec = errno_code(errno);
     ::close(*fd);
+  } else {
+    ec = beneath_error(fd.error());
   }
   ::close(*parent);
-  if (!ok) return std::nullopt;
+  if (ec) return Error{ec, join(path_, relative)};
   return static_cast<std::uint64_t>(st.st_ino);
 }
 
-boost::system::result<void, OpenError> HostFs::check_readable() const {
-  for (const auto& [root, fd] : {std::pair{&procfs_, proc_fd_}, std::pair{&sysfs_, sys_fd_}}) {
-    // Opening "." for reading needs search (x) and read (r) permission on the root itself.
-    const int dir = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) return OpenError{*root, errno_code(errno)};
-    ::close(dir);
+Result<std::uint64_t> HostRoot::count_entries(std::string_view relative) const {
+  std::array<char, 512> path{};
+  if (!to_relative_cstr(relative, path)) return Error{errno_code(EINVAL), join(path_, relative)};
+  auto fd = open_beneath(fd_, path.data(), O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+  if (!fd) return Error{beneath_error(fd.error()), join(path_, relative)};
+  DIR* dir = ::fdopendir(*fd);
+  if (dir == nullptr) {
+    const int err = errno;
+    ::close(*fd);
+    return Error{errno_code(err), join(path_, relative)};
   }
+  const std::string own = std::to_string(*fd);  // the listing's own descriptor
+  std::uint64_t count = 0;
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir);
+    if (entry == nullptr) break;
+    if (entry->d_name[0] != '.' && entry->d_name != own) ++count;
+  }
+  const int err = errno;
+  ::closedir(dir);  // closes *fd too
+  if (err != 0) return Error{errno_code(err), join(path_, relative)};
+  return count;
+}
+
+Result<void> HostRoot::check_readable() const {
+  // Opening "." for reading needs search (x) and read (r) permission on the root itself.
+  const int dir = ::openat(fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return Error{errno_code(errno), path_.native()};
+  ::close(dir);
   return {};
 }
 
-std::string HostFs::proc_reason(std::string_view relative, boost::system::error_code ec) const {
-  return describe_path_error(procfs_, relative, ec.message());
+std::string HostRoot::reason(std::string_view relative, std::string_view what) const {
+  return describe_path_error(path_, relative, what);
 }
 
-std::string HostFs::sys_reason(std::string_view relative, boost::system::error_code ec) const {
-  return describe_path_error(sysfs_, relative, ec.message());
+Result<HostFs> HostFs::open(std::filesystem::path procfs, std::filesystem::path sysfs) {
+  auto proc = HostRoot::open(std::move(procfs));
+  if (!proc) return proc.error();
+  auto sys = HostRoot::open(std::move(sysfs));
+  if (!sys) return sys.error();
+  return HostFs{std::move(*proc), std::move(*sys)};
 }
 
-std::string HostFs::proc_reason(std::string_view relative, std::string_view what) const {
-  return describe_path_error(procfs_, relative, what);
-}
-
-std::string HostFs::sys_reason(std::string_view relative, std::string_view what) const {
-  return describe_path_error(sysfs_, relative, what);
+Result<void> HostFs::check_readable() const {
+  if (auto r = procfs.check_readable(); !r) return r;
+  return sysfs.check_readable();
 }
 
 }  // namespace nodeagent::nodeinfo

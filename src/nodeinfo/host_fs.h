@@ -1,24 +1,32 @@
 #pragma once
-// Every read of the host's /proc and /sys goes through a HostFs. The roots are arguments (the
-// agent runs in a pod with the host's procfs at /host/proc), and both are opened once as
-// directory fds so the agent can drop privileges and still read relative to them afterwards.
+// Every read of a mounted procfs or sysfs goes through a HostRoot: one root directory, opened
+// once as a directory fd so the agent can drop privileges and still read relative to it
+// afterwards. The host's roots are arguments (the agent runs in a pod with the host's procfs at
+// /host/proc) and come as a HostFs, the pair {procfs, sysfs}; the agent's own process is read
+// through a HostRoot on its own /proc/self.
 //
-// Thread-safety: const methods may be called concurrently; they only use the directory fds,
-// which are immutable for the object's lifetime. Moving from an object is not thread-safe.
+// Thread-safety: const methods may be called concurrently; they only use the directory fd,
+// which is immutable for the object's lifetime. Moving from an object is not thread-safe.
 
-#include <boost/assert/source_location.hpp>
 #include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "nodeagent/error.h"
 
 namespace nodeagent::nodeinfo {
 
-// Refusals of HostFs beyond an errno (category "host_fs"; other errors are system_category).
+// Errors are Error{code, detail}: the code is the errno (system_category), EINVAL for a bad
+// relative path, EFBIG over kMaxHostFileSize, EISDIR for a directory, or a HostFsError; the
+// detail is the path that failed ("/host/proc" for a root, "/host/proc/loadavg" for a file).
+// "<path>: <reason>" lines keep the path first: describe_path_error(e), or HostRoot::reason()
+// with e.code.message().
+
+// Refusals of HostRoot beyond an errno (category "host_fs"; other errors are system_category).
 enum class HostFsError {
   // A FIFO, device or socket under the root: reading one can block the sampler forever.
   kNotRegularFile = 1000,
@@ -32,25 +40,11 @@ boost::system::error_code make_error_code(HostFsError e) noexcept;
 // 4096-cpu host, is well under 1 MiB, and the sampler keeps its buffer at the largest size seen.
 inline constexpr std::size_t kMaxHostFileSize = 4 * 1024 * 1024;
 
-// Why HostFs::open failed: which root and the errno. Converts to error_code, so
-// `boost::system::result<HostFs> r = HostFs::open(...)` also compiles (losing the path).
-struct OpenError {
-  std::filesystem::path path;
-  boost::system::error_code code;
-
-  // "/host/proc: No such file or directory"
-  std::string message() const;
-  operator boost::system::error_code() const { return code; }  // NOLINT: implicit on purpose
-};
-
-// Lets result<HostFs, OpenError>::value() throw a system_error carrying the message.
-[[noreturn]] void throw_exception_from_error(const OpenError& e, const boost::source_location& loc);
-
 // Every file is opened below its root without leaving it (see open_beneath.h: symlinks are
 // followed only while they stay beneath), with O_NONBLOCK so that opening a FIFO cannot block,
 // and is refused unless it is a regular file (procfs and sysfs files are): HostFsError.
 
-// One file below a HostFs root, kept open so it can be read again without a path lookup.
+// One file below a HostRoot, kept open so it can be read again without a path lookup.
 // On procfs and sysfs each read is a single pread at offset 0, which makes the kernel generate
 // fresh content; that costs about a third of open+read+close (measured: 18 us vs 57 us for the
 // sampler's seven files). A read shorter than the buffer is taken as the whole file, which holds
@@ -72,78 +66,86 @@ class HostFile {
   // On procfs or sysfs: the kernel regenerates the content on every read at offset 0, so the
   // file is worth keeping open. Elsewhere (fixture trees) it is read like a normal file.
   bool kernel_generated() const noexcept { return kernel_generated_; }
-  // Whole content into `out` (capacity reused); errno on failure, `out` then empty.
-  boost::system::error_code read(std::string& out) const;
+  // Whole content into `out` (capacity reused); on failure `out` is empty and the error carries
+  // the errno, with an empty detail (the caller knows which file it opened).
+  Result<void> read(std::string& out) const;
 
  private:
-  friend class HostFs;
+  friend class HostRoot;
   HostFile(int fd, bool kernel_generated) : fd_(fd), kernel_generated_(kernel_generated) {}
   int fd_ = -1;
   bool kernel_generated_ = false;
 };
 
-class HostFs {
+// One mounted root directory.
+class HostRoot {
  public:
-  // Opens both roots (O_PATH|O_DIRECTORY|O_CLOEXEC). The error names the root that failed.
-  static boost::system::result<HostFs, OpenError> open(std::filesystem::path procfs,
-                                                       std::filesystem::path sysfs);
+  // Opens the root (O_PATH|O_DIRECTORY|O_CLOEXEC). The error's detail is the root, its code
+  // the errno.
+  static Result<HostRoot> open(std::filesystem::path root);
 
-  HostFs(HostFs&& other) noexcept;
-  HostFs& operator=(HostFs&& other) noexcept;
-  HostFs(const HostFs&) = delete;
-  HostFs& operator=(const HostFs&) = delete;
-  ~HostFs();
+  HostRoot(HostRoot&& other) noexcept;
+  HostRoot& operator=(HostRoot&& other) noexcept;
+  HostRoot(const HostRoot&) = delete;
+  HostRoot& operator=(const HostRoot&) = delete;
+  ~HostRoot();
 
-  // Reads a whole file below the procfs/sysfs root, e.g. read_proc("loadavg"),
-  // read_proc("pressure/cpu"). `relative` must be relative and must not contain "..";
-  // errors carry the errno (system_category), EINVAL for a bad path, EFBIG over
-  // kMaxHostFileSize, EISDIR for a directory, or a HostFsError.
-  boost::system::result<std::string> read_proc(std::string_view relative) const;
-  boost::system::result<std::string> read_sys(std::string_view relative) const;
+  // Opens a file below the root for reading (see HostFile), e.g. open_file("loadavg"),
+  // open_file("pressure/cpu"). `relative` must be relative and must not contain ".." (EINVAL
+  // otherwise). The error's detail is "<root>/<relative>".
+  Result<HostFile> open_file(std::string_view relative) const;
 
-  // Same, but reuses `out`'s capacity (the sampler reads the same files every second).
-  // On error `out` is left empty.
-  boost::system::error_code read_proc_into(std::string_view relative, std::string& out) const;
-  boost::system::error_code read_sys_into(std::string_view relative, std::string& out) const;
+  // open_file() and one read, for a file read once; a failed read also names
+  // "<root>/<relative>".
+  Result<std::string> read_file(std::string_view relative) const;
 
-  // Opens a file for repeated reads (see HostFile). Same path rules and errors as read_proc.
-  boost::system::result<HostFile> open_proc_file(std::string_view relative) const;
-  boost::system::result<HostFile> open_sys_file(std::string_view relative) const;
+  // st_ino of the file, e.g. inode("self/ns/net"). The directories on the way are resolved
+  // beneath the root; on procfs the last component is followed even when it is a magic link
+  // (ns/* are: their inode is the namespace's identity), elsewhere only while it stays beneath
+  // the root. The error's detail is "<root>/<relative>".
+  Result<std::uint64_t> inode(std::string_view relative) const;
 
-  // st_ino of the file, e.g. proc_inode("self/ns/net"); nullopt on error. The directories on
-  // the way are resolved beneath the root; on procfs the last component is followed even when
-  // it is a magic link (ns/* are: their inode is the namespace's identity), elsewhere only
-  // while it stays beneath the root.
-  std::optional<std::uint64_t> proc_inode(std::string_view relative) const;
+  // How many entries the directory `relative` has besides "." and ".." (and names starting
+  // with '.'), not counting the descriptor the listing itself uses, so that on /proc/self,
+  // count_entries("fd") is the number of the process's other open descriptors. The error's
+  // detail is "<root>/<relative>".
+  Result<std::uint64_t> count_entries(std::string_view relative) const;
 
-  // Whether the current user can list and search both roots (read and execute permission);
-  // checked after dropping privileges, since the roots were opened before. The error names the
-  // root: "/host/proc: Permission denied".
-  boost::system::result<void, OpenError> check_readable() const;
+  // Whether the current user can list and search the root (read and execute permission);
+  // checked after dropping privileges, since the root was opened before. The error's detail is
+  // the root, its code the errno (EACCES).
+  Result<void> check_readable() const;
 
-  // One-line reasons: "/host/proc/loadavg: No such file or directory".
-  std::string proc_reason(std::string_view relative, boost::system::error_code ec) const;
-  std::string sys_reason(std::string_view relative, boost::system::error_code ec) const;
-  std::string proc_reason(std::string_view relative, std::string_view what) const;
-  std::string sys_reason(std::string_view relative, std::string_view what) const;
+  // One-line reason below the root: reason("loadavg", ec.message()) is
+  // "/host/proc/loadavg: No such file or directory".
+  std::string reason(std::string_view relative, std::string_view what) const;
 
-  const std::filesystem::path& procfs() const noexcept { return procfs_; }
-  const std::filesystem::path& sysfs() const noexcept { return sysfs_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
-  HostFs(std::filesystem::path procfs, int proc_fd, std::filesystem::path sysfs, int sys_fd);
-  static boost::system::result<HostFile> open_file(int root_fd, std::string_view relative);
-  void close_fds() noexcept;
+  HostRoot(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
 
-  std::filesystem::path procfs_;
-  std::filesystem::path sysfs_;
-  int proc_fd_ = -1;
-  int sys_fd_ = -1;
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+// The host's two mounts, each its own root.
+struct HostFs {
+  // Opens procfs, then sysfs (see HostRoot::open).
+  static Result<HostFs> open(std::filesystem::path procfs, std::filesystem::path sysfs);
+  // Both roots' check_readable(), procfs first.
+  Result<void> check_readable() const;
+
+  HostRoot procfs;
+  HostRoot sysfs;
 };
 
 // "<root>/<relative>: <what>" without doubling slashes; used for every one-line reason.
 std::string describe_path_error(const std::filesystem::path& root, std::string_view relative,
                                 std::string_view what);
+// The same line for a HostRoot error: "<detail>: <code's message>", e.g.
+// "/host/proc: Permission denied" (Error::message() would put the kind first).
+std::string describe_path_error(const Error& e);
 
 }  // namespace nodeagent::nodeinfo
 

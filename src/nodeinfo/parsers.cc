@@ -1,31 +1,29 @@
 #include "nodeinfo/parsers.h"
 
-#include <boost/throw_exception.hpp>
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 
 namespace nodeagent::nodeinfo {
 namespace {
 
-ParseError error(std::string msg) { return ParseError{std::move(msg)}; }
+Error error(std::string msg) { return Error{Errc::kMalformed, std::move(msg)}; }
 
-ParseError line_error(std::size_t line_no, std::string_view what) {
+Error line_error(std::size_t line_no, std::string_view what) {
   std::string msg = "line ";
   msg += std::to_string(line_no);
   msg += ": ";
   msg += what;
-  return ParseError{std::move(msg)};
+  return error(std::move(msg));
 }
 
 // The kernel terminates every line; without the final newline the read was cut short.
-std::optional<ParseError> check_complete(std::string_view text) {
+Result<void> check_complete(std::string_view text) {
   if (text.empty()) return error("empty input");
   if (text.back() != '\n') return error("truncated input (no trailing newline)");
-  return std::nullopt;
+  return {};
 }
 
 // Splits off the next line (without '\n'). Caller guarantees text ends with '\n'.
@@ -96,10 +94,6 @@ std::string quoted(std::string_view tok) {
 
 }  // namespace
 
-void throw_exception_from_error(const ParseError& e, const boost::source_location& loc) {
-  boost::throw_exception(std::runtime_error(e.reason), loc);
-}
-
 std::string_view cpu_mode_name(CpuMode mode) {
   switch (mode) {
     case CpuMode::kUser:
@@ -126,8 +120,8 @@ std::string_view cpu_mode_name(CpuMode mode) {
   return "unknown";
 }
 
-ParseResult<Uptime> parse_uptime(std::string_view text) {
-  if (auto e = check_complete(text)) return *e;
+Result<Uptime> parse_uptime(std::string_view text) {
+  if (auto complete = check_complete(text); !complete) return complete.error();
   std::string_view rest = text;
   std::string_view line = next_line(rest);
   if (!rest.empty()) return error("expected one line");
@@ -140,8 +134,8 @@ ParseResult<Uptime> parse_uptime(std::string_view text) {
   return out;
 }
 
-ParseResult<LoadAvg> parse_loadavg(std::string_view text) {
-  if (auto e = check_complete(text)) return *e;
+Result<LoadAvg> parse_loadavg(std::string_view text) {
+  if (auto complete = check_complete(text); !complete) return complete.error();
   std::string_view rest = text;
   std::string_view line = next_line(rest);
   if (!rest.empty()) return error("expected one line");
@@ -163,9 +157,9 @@ ParseResult<LoadAvg> parse_loadavg(std::string_view text) {
   return out;
 }
 
-ParseResult<ProcStat> parse_stat(std::string_view text, long clk_tck) {
+Result<ProcStat> parse_stat(std::string_view text, long clk_tck) {
   if (clk_tck <= 0) return error("clock ticks per second must be positive");
-  if (auto e = check_complete(text)) return *e;
+  if (auto complete = check_complete(text); !complete) return complete.error();
   // Divide rather than multiply by 1/clk_tck: the quotient is the double nearest to the exact
   // value, so 174509 ticks print as 1745.09, not 1745.0900000000001.
   const auto hz = static_cast<double>(clk_tck);
@@ -245,8 +239,8 @@ ParseResult<ProcStat> parse_stat(std::string_view text, long clk_tck) {
   return out;
 }
 
-ParseResult<MemInfo> parse_meminfo(std::string_view text) {
-  if (auto e = check_complete(text)) return *e;
+Result<MemInfo> parse_meminfo(std::string_view text) {
+  if (auto complete = check_complete(text); !complete) return complete.error();
   struct Field {
     std::string_view name;
     std::optional<std::uint64_t> MemInfo::*member;
@@ -299,7 +293,7 @@ ParseResult<MemInfo> parse_meminfo(std::string_view text) {
 
 namespace {
 
-ParseResult<PressureStat> parse_pressure_line(std::string_view line, std::size_t line_no) {
+Result<PressureStat> parse_pressure_line(std::string_view line, std::size_t line_no) {
   static constexpr std::array<std::string_view, 4> kKeys = {
       "avg10=", "avg60=", "avg300=", "total="};
   PressureStat out;
@@ -319,8 +313,8 @@ ParseResult<PressureStat> parse_pressure_line(std::string_view line, std::size_t
 
 }  // namespace
 
-ParseResult<Pressure> parse_pressure(std::string_view text) {
-  if (auto e = check_complete(text)) return *e;
+Result<Pressure> parse_pressure(std::string_view text) {
+  if (auto complete = check_complete(text); !complete) return complete.error();
   Pressure out;
   std::string_view rest = text;
   std::string_view line = next_line(rest);
@@ -338,8 +332,8 @@ ParseResult<Pressure> parse_pressure(std::string_view text) {
   return out;
 }
 
-ParseResult<std::string> parse_osrelease(std::string_view text) {
-  if (auto e = check_complete(text)) return *e;
+Result<std::string> parse_osrelease(std::string_view text) {
+  if (auto complete = check_complete(text); !complete) return complete.error();
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
@@ -348,12 +342,11 @@ ParseResult<std::string> parse_osrelease(std::string_view text) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) return error("unexpected character in release " + quoted(text));
   }
-  // ParseError is constructible from a string too, so say which alternative this is.
-  return ParseResult<std::string>(boost::system::in_place_value, std::string(text));
+  return Result<std::string>(boost::system::in_place_value, std::string(text));
 }
 
-ParseResult<std::uint32_t> parse_index_list(std::string_view text) {
-  if (auto e = check_complete(text)) return *e;
+Result<std::uint32_t> parse_index_list(std::string_view text) {
+  if (auto complete = check_complete(text); !complete) return complete.error();
   text.remove_suffix(1);
   // Indexes are small (the kernel's NR_CPUS is at most 8192); this bound keeps the count exact.
   constexpr std::uint64_t kMaxIndex = 1u << 20;

@@ -1,5 +1,9 @@
 #pragma once
 // Pure parsers for the procfs files the agent reads: text in, struct or a one-line error out.
+// Every error is Error{Errc::kMalformed, reason}, the reason saying what is wrong with the input,
+// e.g. "line 3: expected 10 cpu fields, got 4". A reason never quotes more of the input than one
+// kMaxExcerpt-byte excerpt, with control characters, quotes and backslashes replaced by '?', so
+// it is one safe line however hostile the file.
 // No I/O, no allocation beyond the result, never reads past the view. Every parser requires the
 // trailing newline the kernel always writes, so a short read is reported instead of half-parsed.
 // Numbers must look like the kernel prints them (digits and '.'); "nan", "inf", signs and
@@ -8,8 +12,6 @@
 // Thread-safety: all functions are pure and may be called concurrently.
 
 #include <array>
-#include <boost/assert/source_location.hpp>
-#include <boost/system/result.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -17,30 +19,19 @@
 #include <string_view>
 #include <vector>
 
+#include "nodeagent/error.h"
+
 namespace nodeagent::nodeinfo {
 
-// Parse errors quote at most this many bytes of the input, sanitised (see ParseError).
+// Parse errors quote at most this many bytes of the input, sanitised (see above).
 inline constexpr std::size_t kMaxExcerpt = 16;
-
-// What is wrong with the input, e.g. "line 3: expected 10 cpu fields, got 4". Never more of the
-// input than one kMaxExcerpt-byte excerpt per reason, control characters, quotes and
-// backslashes replaced by '?', so a reason is one safe line however hostile the file.
-struct ParseError {
-  std::string reason;
-  const std::string& message() const { return reason; }
-};
-[[noreturn]] void throw_exception_from_error(const ParseError& e,
-                                             const boost::source_location& loc);
-
-template <class T>
-using ParseResult = boost::system::result<T, ParseError>;
 
 // /proc/uptime: "<uptime> <idle>\n", seconds since boot and summed idle seconds of all cpus.
 struct Uptime {
   double uptime_seconds = 0;
   double idle_seconds = 0;
 };
-ParseResult<Uptime> parse_uptime(std::string_view text);
+Result<Uptime> parse_uptime(std::string_view text);
 
 // /proc/loadavg: "1.62 1.83 2.25 2/3479 12345\n". threads_* count kernel scheduling entities
 // (threads): currently runnable / existing; last_pid is the most recently allocated pid.
@@ -52,7 +43,7 @@ struct LoadAvg {
   std::uint64_t threads_total = 0;
   std::uint64_t last_pid = 0;
 };
-ParseResult<LoadAvg> parse_loadavg(std::string_view text);
+Result<LoadAvg> parse_loadavg(std::string_view text);
 
 // The cpu time columns of /proc/stat, in the kernel's order. Note the kernel's accounting:
 // guest is also counted in user, guest_nice also in nice, so user..steal sum to the total.
@@ -102,7 +93,7 @@ struct ProcStat {
   std::uint64_t procs_running = 0;
   std::uint64_t procs_blocked = 0;
 };
-ParseResult<ProcStat> parse_stat(std::string_view text, long clk_tck);
+Result<ProcStat> parse_stat(std::string_view text, long clk_tck);
 
 // /proc/meminfo, converted to bytes ("kB" in the file means KiB). Fields the kernel did not
 // print stay empty; MemTotal and MemFree are required.
@@ -118,7 +109,7 @@ struct MemInfo {
   std::optional<std::uint64_t> shmem;
   std::optional<std::uint64_t> s_reclaimable;
 };
-ParseResult<MemInfo> parse_meminfo(std::string_view text);
+Result<MemInfo> parse_meminfo(std::string_view text);
 
 // One line of /proc/pressure/<resource>: averages are percentages (0..100) of wall time over
 // 10 s / 60 s / 300 s; total is cumulative stall time in microseconds.
@@ -135,14 +126,14 @@ struct Pressure {
   PressureStat some;
   std::optional<PressureStat> full;
 };
-ParseResult<Pressure> parse_pressure(std::string_view text);
+Result<Pressure> parse_pressure(std::string_view text);
 
 // /proc/sys/kernel/osrelease: surrounding whitespace trimmed; empty or non-printable rejected.
-ParseResult<std::string> parse_osrelease(std::string_view text);
+Result<std::string> parse_osrelease(std::string_view text);
 
 // A sysfs index list such as /sys/devices/system/node/online or .../cpu/online: "0-3,8,10-11\n"
 // (comma-separated indexes and inclusive ranges, ascending, no overlaps; an empty list is "\n").
 // Returns how many indexes it names.
-ParseResult<std::uint32_t> parse_index_list(std::string_view text);
+Result<std::uint32_t> parse_index_list(std::string_view text);
 
 }  // namespace nodeagent::nodeinfo

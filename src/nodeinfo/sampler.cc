@@ -6,14 +6,6 @@
 #include <utility>
 
 namespace nodeagent::nodeinfo {
-namespace {
-
-std::string parse_reason(const HostFs& fs, std::string_view relative, const ParseError& e) {
-  return fs.proc_reason(relative, "malformed: " + e.reason);
-}
-
-}  // namespace
-
 std::optional<CpuUtilisation> cpu_utilisation(const CpuJiffies& previous,
                                               const CpuJiffies& current) {
   CpuJiffies delta{};
@@ -48,38 +40,43 @@ Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck, const Cl
   buf_.reserve(16 * 1024);
 }
 
-std::string_view Sampler::path_of(Source source) {
-  static constexpr std::array<std::string_view, kSourceCount> kPaths = {
-      "uptime",       "loadavg",         "stat",        "meminfo",
-      "pressure/cpu", "pressure/memory", "pressure/io", "devices/system/node/online"};
-  return kPaths[source];
+const Sampler::SourceSpec& Sampler::spec(Source source) {
+  static constexpr std::array<SourceSpec, kSourceCount> kSpecs = {{
+      {&HostFs::procfs, "uptime"},
+      {&HostFs::procfs, "loadavg"},
+      {&HostFs::procfs, "stat"},
+      {&HostFs::procfs, "meminfo"},
+      {&HostFs::procfs, "pressure/cpu"},
+      {&HostFs::procfs, "pressure/memory"},
+      {&HostFs::procfs, "pressure/io"},
+      {&HostFs::sysfs, "devices/system/node/online"},
+  }};
+  return kSpecs[source];
 }
 
 std::string Sampler::reason(Source source, std::string_view what) const {
-  return on_sysfs(source) ? fs_.sys_reason(path_of(source), what)
-                          : fs_.proc_reason(path_of(source), what);
+  return root_of(source).reason(spec(source).path, what);
 }
 
-boost::system::error_code Sampler::read_source(Source source) {
+Result<void> Sampler::read_source(Source source) {
   HostFile& kept = files_[source];
   if (kept.is_open()) {
-    if (!kept.read(buf_)) return {};
+    if (kept.read(buf_)) return {};
     kept = HostFile();  // the kept file failed: fall back to opening it afresh
   }
-  auto opened =
-      on_sysfs(source) ? fs_.open_sys_file(path_of(source)) : fs_.open_proc_file(path_of(source));
+  auto opened = root_of(source).open_file(spec(source).path);
   if (!opened) {
     buf_.clear();
     return opened.error();
   }
-  const auto ec = opened->read(buf_);
-  if (!ec && opened->kernel_generated()) kept = std::move(*opened);
-  return ec;
+  auto got = opened->read(buf_);
+  if (got && opened->kernel_generated()) kept = std::move(*opened);
+  return got;
 }
 
 bool Sampler::read(Source source, Snapshot& snap) {
-  if (auto ec = read_source(source)) {
-    snap.errors.push_back(reason(source, ec.message()));
+  if (auto r = read_source(source); !r) {
+    snap.errors.push_back(reason(source, r.error().code.message()));
     return false;
   }
   return true;
@@ -94,7 +91,7 @@ Snapshot Sampler::sample() {
     if (auto up = parse_uptime(buf_)) {
       snap.uptime_seconds = up->uptime_seconds;
     } else {
-      snap.errors.push_back(parse_reason(fs_, "uptime", up.error()));
+      snap.errors.push_back(reason(kUptime, up.error().message()));
     }
   }
 
@@ -104,7 +101,7 @@ Snapshot Sampler::sample() {
       snap.threads = Threads{la->threads_running, la->threads_total};
       snap.last_pid = la->last_pid;
     } else {
-      snap.errors.push_back(parse_reason(fs_, "loadavg", la.error()));
+      snap.errors.push_back(reason(kLoadavg, la.error().message()));
     }
   }
 
@@ -115,7 +112,7 @@ Snapshot Sampler::sample() {
       snap.memory = Memory{mi->mem_total, mi->mem_free,   mi->mem_available, mi->buffers,
                            mi->cached,    mi->swap_total, mi->swap_free};
     } else {
-      snap.errors.push_back(parse_reason(fs_, "meminfo", mi.error()));
+      snap.errors.push_back(reason(kMeminfo, mi.error().message()));
     }
   }
 
@@ -123,12 +120,15 @@ Snapshot Sampler::sample() {
   sample_numa(snap);
 
   if (!kernel_release_) {
-    if (auto ec = fs_.read_proc_into("sys/kernel/osrelease", buf_)) {
-      snap.errors.push_back(fs_.proc_reason("sys/kernel/osrelease", ec));
-    } else if (auto rel = parse_osrelease(buf_)) {
+    // Read once (until it succeeds), so not kept open.
+    constexpr std::string_view kOsrelease = "sys/kernel/osrelease";
+    auto text = fs_.procfs.read_file(kOsrelease);
+    if (!text) {
+      snap.errors.push_back(fs_.procfs.reason(kOsrelease, text.error().code.message()));
+    } else if (auto rel = parse_osrelease(*text)) {
       kernel_release_ = std::move(*rel);
     } else {
-      snap.errors.push_back(parse_reason(fs_, "sys/kernel/osrelease", rel.error()));
+      snap.errors.push_back(fs_.procfs.reason(kOsrelease, rel.error().message()));
     }
   }
   snap.kernel_release = kernel_release_;
@@ -139,7 +139,7 @@ void Sampler::sample_stat(Snapshot& snap) {
   if (!read(kStat, snap)) return;
   auto st = parse_stat(buf_, clk_tck_);
   if (!st) {
-    snap.errors.push_back(parse_reason(fs_, "stat", st.error()));
+    snap.errors.push_back(reason(kStat, st.error().message()));
     return;
   }
   snap.boot_time = static_cast<std::int64_t>(st->boot_time);
@@ -162,16 +162,16 @@ void Sampler::sample_stat(Snapshot& snap) {
 }
 
 void Sampler::sample_numa(Snapshot& snap) {
-  if (auto ec = read_source(kNumaNodes)) {
+  if (auto r = read_source(kNumaNodes); !r) {
     // A kernel built without NUMA support has no node directory: absent, not an error.
-    if (ec != boost::system::errc::no_such_file_or_directory)
-      snap.errors.push_back(reason(kNumaNodes, ec.message()));
+    if (r.error().code != boost::system::errc::no_such_file_or_directory)
+      snap.errors.push_back(reason(kNumaNodes, r.error().code.message()));
     return;
   }
   if (auto nodes = parse_index_list(buf_)) {
     snap.numa_nodes = *nodes;
   } else {
-    snap.errors.push_back(reason(kNumaNodes, "malformed: " + nodes.error().reason));
+    snap.errors.push_back(reason(kNumaNodes, nodes.error().message()));
   }
 }
 
@@ -181,9 +181,10 @@ void Sampler::sample_pressure(Snapshot& snap) {
         {kPressureMemory, &PressureSet::memory},
         {kPressureIo, &PressureSet::io}}};
   for (const auto& [source, member] : kFiles) {
-    if (auto ec = read_source(source)) {
+    if (auto r = read_source(source); !r) {
       // A kernel without PSI (CONFIG_PSI=n, or psi=0 on the command line) is not an error:
       // the readings are simply absent.
+      const boost::system::error_code ec = r.error().code;
       if (ec != boost::system::errc::no_such_file_or_directory &&
           ec != boost::system::errc::operation_not_supported) {
         snap.errors.push_back(reason(source, ec.message()));
@@ -193,7 +194,7 @@ void Sampler::sample_pressure(Snapshot& snap) {
     if (auto p = parse_pressure(buf_)) {
       snap.pressure.*member = *p;
     } else {
-      snap.errors.push_back(reason(source, "malformed: " + p.error().reason));
+      snap.errors.push_back(reason(source, p.error().message()));
     }
   }
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Reads every source through a HostFs and builds one Snapshot per call. CPU utilisation is the
-// difference to the previous call's /proc/stat, so the first snapshot has none.
+// Reads every source below the host's roots (HostFs) and builds one Snapshot per call. CPU
+// utilisation is the difference to the previous call's /proc/stat, so the first snapshot has none.
 //
 // Thread-safety: not thread-safe; one sampler thread owns a Sampler. The HostFs must outlive it.
 
@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "nodeinfo/clock.h"
+#include "clock/clock.h"
 #include "nodeinfo/host_fs.h"
 #include "nodeinfo/parsers.h"
 #include "nodeinfo/snapshot.h"
@@ -38,16 +38,21 @@ class Sampler {
     kPressureCpu,
     kPressureMemory,
     kPressureIo,
-    kNumaNodes,  // below the sysfs root; the others are below procfs
+    kNumaNodes,
     kSourceCount,
   };
-  static std::string_view path_of(Source source);
-  static bool on_sysfs(Source source) { return source == kNumaNodes; }
+  // The root a source lives under (the HostFs member) and its path below it.
+  struct SourceSpec {
+    HostRoot HostFs::*root;
+    std::string_view path;
+  };
+  static const SourceSpec& spec(Source source);
+  const HostRoot& root_of(Source source) const { return fs_.*spec(source).root; }
   // "<root>/<path>: <what>", below the root the source lives under.
   std::string reason(Source source, std::string_view what) const;
 
   // Reads a source into buf_, through the kept-open file when there is one.
-  boost::system::error_code read_source(Source source);
+  Result<void> read_source(Source source);
   // Same; on failure records the reason and returns false.
   bool read(Source source, Snapshot& snap);
   void sample_stat(Snapshot& snap);

@@ -2,19 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <boost/throw_exception.hpp>
 #include <iterator>
-#include <stdexcept>
 
 #include "render/duration.h"
 
 namespace nodeagent::render {
 
-void throw_exception_from_error(const TextError& e, const boost::source_location& loc) {
-  boost::throw_exception(std::runtime_error(e.reason), loc);
-}
-
-boost::system::result<std::string, TextError> render_text(const nodeinfo::Snapshot& snapshot) {
+Result<std::string> render_text(const nodeinfo::Snapshot& snapshot) {
   if (!snapshot.ok()) {
     std::string msg = "node info unavailable";
     const char* sep = ": ";
@@ -24,7 +18,7 @@ boost::system::result<std::string, TextError> render_text(const nodeinfo::Snapsh
       for (char c : e) msg.push_back(c == '\n' || c == '\r' ? ' ' : c);  // keep it one line
     }
     if (snapshot.errors.empty()) msg += ": uptime or loadavg missing";
-    return TextError{std::move(msg)};
+    return Error{Errc::kUnavailable, std::move(msg)};
   }
   std::string out;
   out.reserve(snapshot.node_name.size() + 96);
@@ -35,8 +29,7 @@ boost::system::result<std::string, TextError> render_text(const nodeinfo::Snapsh
                  snapshot.node_name, format_go_duration(*snapshot.uptime_seconds),
                  snapshot.load->load1, snapshot.load->load5, snapshot.load->load15,
                  snapshot.threads->running, snapshot.threads->total);
-  return boost::system::result<std::string, TextError>(boost::system::in_place_value,
-                                                       std::move(out));
+  return Result<std::string>(boost::system::in_place_value, std::move(out));
 }
 
 }  // namespace nodeagent::render

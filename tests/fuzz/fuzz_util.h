@@ -24,11 +24,12 @@ inline void check(bool ok, const char* what) {
 inline void check_number(double v, const char* what) { check(std::isfinite(v) && v >= 0, what); }
 
 template <class T>
-void check_error(const nodeinfo::ParseResult<T>& r) {
+void check_error(const Result<T>& r) {
   if (r) return;
-  const std::string m = r.error().message();  // error() returns a copy
-  check(!m.empty(), "empty parse error");
-  check(m.find('\n') == std::string::npos, "parse error spans lines");
+  const Error e = r.error();  // error() returns a copy
+  check(e.code == Errc::kMalformed, "parse error is not kMalformed");
+  check(!e.detail.empty(), "empty parse error");
+  check(e.detail.find('\n') == std::string::npos, "parse error spans lines");
 }
 
 inline std::string_view as_view(const std::uint8_t* data, std::size_t size) {

@@ -96,7 +96,11 @@ class Process:
             self.proc.send_signal(sig)
 
     def wait(self, timeout=10):
-        return self.proc.wait(timeout=timeout * SLOW)
+        code = self.proc.wait(timeout=timeout * SLOW)
+        # The reader may not have taken the last lines out of the pipe yet: once it has seen EOF,
+        # self.lines holds everything the process wrote (callers check its last words).
+        self._reader.join(timeout=2 * SLOW)
+        return code
 
     def stop(self):
         if self.proc.poll() is None:

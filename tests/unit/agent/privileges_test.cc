@@ -76,7 +76,7 @@ TEST(ReadCapabilities, RootHoldsWhatItIsBoundedBy) {
 
 TEST(ThreadCount, CountsThisProcess) {
   auto before = thread_count();
-  ASSERT_TRUE(before.has_value());
+  ASSERT_TRUE(before.has_value()) << before.error().message();
   std::atomic<bool> go{false};
   std::thread t([&] {
     while (!go.load()) std::this_thread::yield();
@@ -84,7 +84,7 @@ TEST(ThreadCount, CountsThisProcess) {
   auto during = thread_count();
   go.store(true);
   t.join();
-  ASSERT_TRUE(during.has_value());
+  ASSERT_TRUE(during.has_value()) << during.error().message();
   // TSan starts its own background thread together with the first thread of the program.
   EXPECT_GE(*during, *before + 1);
   EXPECT_LE(*during, *before + 2);
@@ -94,7 +94,7 @@ TEST(DropPrivileges, EndsWithNothing) {
   ChildResult r = in_child([] {
     const bool was_root = geteuid() == 0;
     auto change = drop_privileges({.user = 65534, .allow_root = false});
-    if (!change) return "drop failed: " + change.error().message;
+    if (!change) return "drop failed: " + change.error().detail;
     CapabilitySets caps = read_capabilities();
     if (caps.effective || caps.permitted || caps.inheritable || caps.ambient) {
       return std::string("capabilities left");
@@ -119,7 +119,7 @@ TEST(DropPrivileges, AllowRootKeepsUidZeroButNoCapabilities) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   ChildResult r = in_child([] {
     auto change = drop_privileges({.user = 65534, .allow_root = true});
-    if (!change) return "drop failed: " + change.error().message;
+    if (!change) return "drop failed: " + change.error().detail;
     if (geteuid() != 0 || change->switched_user) return std::string("root was not kept");
     CapabilitySets caps = read_capabilities();
     if (caps.effective || caps.permitted || caps.bounding) return std::string("caps left");
@@ -133,9 +133,10 @@ TEST(DropPrivileges, RefusesUserZeroWithoutAllowRoot) {
   ChildResult r = in_child([] {
     auto change = drop_privileges({.user = 0, .allow_root = false});
     if (change) return std::string("accepted --user 0");
-    return change.error().message.find("--allow-root") != std::string::npos
+    if (change.error().code != Errc::kDenied) return "not kDenied: " + change.error().message();
+    return change.error().detail.find("--allow-root") != std::string::npos
                ? std::string()
-               : "unclear error: " + change.error().message;
+               : "unclear error: " + change.error().detail;
   });
   EXPECT_EQ(r.status, 0) << r.message;
 }
@@ -156,9 +157,9 @@ TEST(DropPrivileges, RootWithoutSetuidCapabilityFailsClearly) {
     if (syscall(SYS_capset, &header, data) != 0) return std::string("capset failed");
     auto change = drop_privileges({.user = 65534, .allow_root = false});
     if (change) return std::string("switched user without CAP_SETUID");
-    return change.error().message.find("CAP_SETUID") != std::string::npos
+    return change.error().detail.find("CAP_SETUID") != std::string::npos
                ? std::string()
-               : "unclear error: " + change.error().message;
+               : "unclear error: " + change.error().detail;
   });
   EXPECT_EQ(r.status, 0) << r.message;
 }
@@ -177,9 +178,10 @@ TEST(DropPrivileges, RefusesOnceThreadsRun) {
     t1.join();
     t2.join();
     if (change) return std::string("dropped with threads running");
-    return change.error().message.find("thread") != std::string::npos
+    if (change.error().code != Errc::kDenied) return "not kDenied: " + change.error().message();
+    return change.error().detail.find("thread") != std::string::npos
                ? std::string()
-               : "unclear error: " + change.error().message;
+               : "unclear error: " + change.error().detail;
   });
   EXPECT_EQ(r.status, 0) << r.message;
 }
@@ -202,7 +204,7 @@ TEST(NarrowForBind, KeepsOnlyNetBindServiceForAnOrdinaryUser) {
     if (syscall(SYS_capset, &header, data) != 0) return std::string("setup: capset failed");
 
     auto kept = narrow_for_bind(true);
-    if (!kept) return "narrow failed: " + kept.error().message;
+    if (!kept) return "narrow failed: " + kept.error().detail;
     if (!*kept) return std::string("NET_BIND_SERVICE was not kept");
     CapabilitySets caps = read_capabilities();
     const std::uint64_t only = std::uint64_t{1} << CAP_NET_BIND_SERVICE;
@@ -210,7 +212,7 @@ TEST(NarrowForBind, KeepsOnlyNetBindServiceForAnOrdinaryUser) {
       return std::string("more than NET_BIND_SERVICE is left");
     }
     auto change = drop_privileges({.user = 65534, .allow_root = false});
-    if (!change) return "drop failed: " + change.error().message;
+    if (!change) return "drop failed: " + change.error().detail;
     caps = read_capabilities();
     if (caps.effective || caps.permitted) return std::string("NET_BIND_SERVICE was not dropped");
     return std::string();

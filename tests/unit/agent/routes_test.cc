@@ -193,7 +193,7 @@ TEST(RouterTest, RefusesClientsOutsideTheAllowListAndCountsEveryAnswer) {
   board.publish(std::make_shared<Published>(Published{std::make_shared<nodeinfo::Snapshot>(),
                                                       Clock::now(), true, "", "line\n", "{}", ""}));
   AccessList access;
-  ASSERT_FALSE(access.add("10.0.0.0/8"));
+  ASSERT_TRUE(access.add("10.0.0.0/8"));
   RequestCounters counters;
   Router router(board, access, RouteContext{nullptr, nullptr, std::chrono::seconds(4)}, counters);
 

@@ -11,7 +11,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-nodeinfo::Snapshot snapshot_at(const nodeinfo::Clock& clock) {
+nodeinfo::Snapshot snapshot_at(const Clock& clock) {
   nodeinfo::Snapshot s;
   s.node_name = "n1";
   s.taken_at = clock.system_now();
@@ -49,7 +49,7 @@ TEST(NextTick, FixedRateAndSkipsMissedTicks) {
 }
 
 TEST(SamplingLoop, SampleOncePublishesWithTheClocksTimes) {
-  nodeinfo::ManualClock clock;
+  ManualClock clock;
   Board board;
   auto heartbeat = std::make_shared<Heartbeat>();
   SamplingLoop loop([&clock] { return snapshot_at(clock); }, {}, board, nullptr, nullptr, heartbeat,
@@ -67,7 +67,7 @@ TEST(SamplingLoop, SampleOncePublishesWithTheClocksTimes) {
 }
 
 TEST(SamplingLoop, ThreadSamplesAtStartAndWhenTheClockReachesTheNextTick) {
-  nodeinfo::ManualClock clock;
+  ManualClock clock;
   Board board;
   std::mutex m;
   std::condition_variable cv;
@@ -81,7 +81,7 @@ TEST(SamplingLoop, ThreadSamplesAtStartAndWhenTheClockReachesTheNextTick) {
       },
       {.interval = 1000ms, .first_sample_wait = 10s, .stop_wait = 10s}, board, nullptr, nullptr,
       std::make_shared<Heartbeat>(), clock);
-  loop.start();  // returns once the first sample is published
+  ASSERT_TRUE(loop.start());  // returns once the first sample is published
   ASSERT_EQ(loop.samples_published(), 1u);
   EXPECT_EQ(board.current()->sampled_at, clock.steady_now());
   clock.advance(1000ms);
@@ -96,7 +96,7 @@ TEST(SamplingLoop, ThreadSamplesAtStartAndWhenTheClockReachesTheNextTick) {
 // A sample stuck forever: /healthz sees how long it has run, and stop() gives up after its
 // budget instead of joining a blocked thread.
 TEST(SamplingLoop, StuckSampleShowsInTheHeartbeatAndStopGivesUp) {
-  nodeinfo::ManualClock clock;
+  ManualClock clock;
   Board board;
   auto gate = std::make_shared<Gate>();
   auto heartbeat = std::make_shared<Heartbeat>();
@@ -108,7 +108,7 @@ TEST(SamplingLoop, StuckSampleShowsInTheHeartbeatAndStopGivesUp) {
       SamplingOptions{.interval = 1000ms, .first_sample_wait = 1ms, .stop_wait = 20ms}, board,
       nullptr, nullptr, heartbeat, clock);
   const auto started = clock.steady_now();
-  loop->start();
+  ASSERT_TRUE(loop->start());
   gate->wait_entered();
   EXPECT_FALSE(board.current());
   ASSERT_TRUE(heartbeat->busy_since());

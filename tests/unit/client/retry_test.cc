@@ -258,7 +258,7 @@ TEST(WatchReconnect, AStreamThatEndsIsReopened) {
   Client client(*parse_url(server.url()));
   WatchOptions wo;
   wo.reconnect = true;
-  std::vector<std::pair<ErrorCode, milliseconds>> breaks;
+  std::vector<std::pair<boost::system::error_code, milliseconds>> breaks;
   wo.on_disconnect = [&](const Error& e, milliseconds delay) {
     breaks.emplace_back(e.code, delay);
   };
@@ -277,6 +277,64 @@ TEST(WatchReconnect, AStreamThatEndsIsReopened) {
   EXPECT_GE(breaks[0].second, milliseconds(20));
   EXPECT_LE(breaks[0].second, milliseconds(25));
   EXPECT_EQ(server.connections(), 2);
+  server.drop_held();
+}
+
+TEST(WatchReconnect, ABrokenStreamIsNotReconnected) {
+  // The first chunk is fine; a later one carries an event beyond the parser's 1 MiB limit. A new
+  // connection would not cure that: the watch ends with kProtocol (it used to reconnect).
+  FakeServer server([](const std::string&, int index) {
+    if (index == 1) {
+      return Action::hang(sse_head() + "data: 1\n\n")
+          .then(milliseconds(50), "data: " + std::string(1100 * 1024, 'x') + "\n\n");
+    }
+    return Action::hang(sse_head() + "data: 2\n\n");
+  });
+  Client client(*parse_url(server.url()));
+  WatchOptions wo;
+  wo.reconnect = true;
+  wo.reconnect_delay = milliseconds(1);
+  int disconnects = 0;
+  std::stop_source stop;  // bounds the test should the watch reconnect after all
+  wo.on_disconnect = [&](const Error&, milliseconds) {
+    if (++disconnects == 3) stop.request_stop();
+  };
+  int events = 0;
+  auto r = client.watch([&](const SseEvent&) { return ++events < 2; }, stop.get_token(), wo);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kProtocol) << r.error().message();
+  EXPECT_NE(r.error().detail.find("event larger than"), std::string::npos) << r.error().detail;
+  EXPECT_EQ(events, 1);
+  EXPECT_EQ(disconnects, 0);
+  EXPECT_EQ(server.requests(), 1);
+  server.drop_held();
+}
+
+TEST(WatchReconnect, TheCallbacksErrorEndsTheWatch) {
+  FakeServer server([](const std::string&, int) {
+    return Action::hang(sse_head() + "data: 1\n\n").then(milliseconds(20), "data: 2\n\n");
+  });
+  Client client(*parse_url(server.url()));
+  WatchOptions wo;
+  wo.reconnect = true;
+  wo.reconnect_delay = milliseconds(1);
+  int disconnects = 0;
+  std::stop_source stop;  // bounds the test should the watch reconnect after all
+  wo.on_disconnect = [&](const Error&, milliseconds) {
+    if (++disconnects == 3) stop.request_stop();
+  };
+  int events = 0;
+  auto r = client.watch(
+      [&](const SseEvent& e) -> Result<bool> {
+        if (++events == 2) return Error{ErrorCode::kUnparsableBody, "event " + e.data};
+        return true;
+      },
+      stop.get_token(), wo);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnparsableBody);
+  EXPECT_EQ(r.error().detail, "event 2");
+  EXPECT_EQ(disconnects, 0);
+  EXPECT_EQ(server.requests(), 1);
   server.drop_held();
 }
 
@@ -310,7 +368,7 @@ TEST(WatchReconnect, SurvivesAnAgentRestartOnAUnixSocket) {
   Client client(*parse_url("unix://" + path));
   WatchOptions wo;
   wo.reconnect = true;
-  std::vector<std::pair<ErrorCode, milliseconds>> breaks;
+  std::vector<std::pair<boost::system::error_code, milliseconds>> breaks;
   wo.on_disconnect = [&](const Error& e, milliseconds delay) {
     breaks.emplace_back(e.code, delay);
     if (breaks.size() == 1) first.reset();  // the old agent is gone
@@ -378,12 +436,13 @@ TEST(WatchReconnect, ANotReadyAgentIsWaitedForButOtherStatusesEndTheWatch) {
   Client client(*parse_url(server.url()));
   WatchOptions wo;
   wo.reconnect = true;
-  std::vector<ErrorCode> breaks;
+  std::vector<boost::system::error_code> breaks;
   wo.on_disconnect = [&](const Error& e, milliseconds) { breaks.push_back(e.code); };
   auto r = client.watch([](const SseEvent&) { return true; }, {}, wo);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message(), "bad status 404: GET /v1/node/watch: not found");
-  EXPECT_EQ(breaks, (std::vector<ErrorCode>{ErrorCode::kConnectionClosed, ErrorCode::kBadStatus}));
+  EXPECT_EQ(breaks, (std::vector<boost::system::error_code>{ErrorCode::kConnectionClosed,
+                                                            ErrorCode::kBadStatus}));
 }
 
 }  // namespace

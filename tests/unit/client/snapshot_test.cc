@@ -91,6 +91,20 @@ TEST(ParseNodeJson, BadDocumentsAreUnparsableWithAReason) {
        "\"cpu.utilisation.idle\""},
       {R"({"node": "n", "pressure": {"io": {"full": null}}})", "\"pressure.io.some\""},
       {R"({"node": "n", "errors": "x"})", "\"errors\": expected array"},
+      {R"({"node": "n", "errors": ["a", 1]})", "\"errors\": expected strings"},
+      {R"({"node": "n", "time": 1})", "\"time\": expected string"},
+      {R"({"node": "n", "memory": {"used_bytes": 1.5}})",
+       "\"memory.used_bytes\": expected unsigned"},
+      {R"({"node": "n", "pressure": {"io": 1}})", "\"pressure.io\": expected object"},
+      {R"({"node": "n", "pressure": {"io": {"some": {"avg10": 1, "avg60": 1, "avg300": 1},
+          "full": {"avg10": 1}}}})",
+       "missing member \"pressure.io.full.avg60\""},
+      {R"({"node": "n", "numa_nodes": 4294967296})", "\"numa_nodes\": out of range"},
+      {R"({"node": "n", "cpu": {"count": 4294967296}})", "\"cpu.count\": out of range"},
+      {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+       "]]]]]"
+       "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+       "invalid JSON"},
   };
   for (const auto& [doc, why] : cases) {
     auto s = parse_node_json(doc);

@@ -7,14 +7,18 @@
 namespace nodeagent::client {
 namespace {
 
+// The whole chunk was consumed: no error, and no callback asked to stop.
+bool consumed(const Result<bool>& r) { return r && *r; }
+
 std::vector<SseEvent> parse_in_pieces(std::string_view stream, std::size_t piece) {
   SseParser parser;
   std::vector<SseEvent> out;
   for (std::size_t i = 0; i < stream.size(); i += piece) {
-    EXPECT_TRUE(parser.feed(stream.substr(i, piece), [&](const SseEvent& e) {
+    auto r = parser.feed(stream.substr(i, piece), [&](const SseEvent& e) {
       out.push_back(e);
       return true;
-    }));
+    });
+    EXPECT_TRUE(consumed(r));
   }
   return out;
 }
@@ -52,28 +56,57 @@ TEST(SseParser, IncompleteEventIsHeldBack) {
     ++n;
     return true;
   };
-  EXPECT_TRUE(parser.feed("data: a\n", count));
+  EXPECT_TRUE(consumed(parser.feed("data: a\n", count)));
   EXPECT_EQ(n, 0);
-  EXPECT_TRUE(parser.feed("\n", count));
+  EXPECT_TRUE(consumed(parser.feed("\n", count)));
   EXPECT_EQ(n, 1);
 }
 
 TEST(SseParser, CallbackCanStopTheStream) {
   SseParser parser;
   int n = 0;
-  bool more =
+  auto more =
       parser.feed("data: 1\n\ndata: 2\n\ndata: 3\n\n", [&](const SseEvent&) { return ++n < 2; });
-  EXPECT_FALSE(more);
+  ASSERT_TRUE(more) << more.error().message();
+  EXPECT_FALSE(*more);
   EXPECT_EQ(n, 2);
-  EXPECT_TRUE(parser.error().empty());
 }
 
-TEST(SseParser, OversizedEventIsAnError) {
+TEST(SseParser, CallbackErrorStopsTheStreamWithIt) {
+  SseParser parser;
+  int n = 0;
+  auto r = parser.feed("data: 1\n\ndata: 2\n\ndata: 3\n\n", [&](const SseEvent&) -> Result<bool> {
+    if (++n == 2) return Error{ErrorCode::kWrongNode, "event from node \"n2\""};
+    return true;
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kWrongNode);
+  EXPECT_EQ(r.error().detail, "event from node \"n2\"");
+  EXPECT_EQ(n, 2);  // the third event is not delivered
+}
+
+TEST(SseParser, OversizedEventIsAProtocolError) {
   SseParser parser(64);
   std::string big = "data: " + std::string(100, 'x');
-  EXPECT_FALSE(parser.feed(big, [](const SseEvent&) { return true; }));
-  EXPECT_NE(parser.error().find("larger than 64"), std::string::npos) << parser.error();
-  EXPECT_FALSE(parser.feed("\n\n", [](const SseEvent&) { return true; }));
+  const auto all = [](const SseEvent&) { return true; };
+  auto r = parser.feed(big, all);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kProtocol);
+  EXPECT_EQ(r.error().message(), "protocol error: event larger than 64 bytes");
+  // The stream stays broken.
+  auto again = parser.feed("\n\n", all);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kProtocol);
+}
+
+TEST(SseParser, OversizedDataLinesAreAProtocolError) {
+  SseParser parser(64);
+  int n = 0;
+  auto r = parser.feed("data: " + std::string(40, 'x') + "\ndata: " + std::string(40, 'y') + "\n",
+                       [&](const SseEvent&) { return ++n, true; });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().detail, "event larger than 64 bytes");
+  EXPECT_EQ(n, 0);
 }
 
 TEST(SseParser, IgnoresUnknownFieldsAndBadRetry) {
@@ -89,12 +122,12 @@ TEST(SseParser, RetryIsTheStreamsReconnectionTime) {
   const auto count = [&](const SseEvent&) { return ++events, true; };
   EXPECT_FALSE(parser.retry_ms().has_value());
   // The agent's preamble: a block with only retry:, which dispatches no event.
-  ASSERT_TRUE(parser.feed("retry: 2000\n\n", count));
+  ASSERT_TRUE(consumed(parser.feed("retry: 2000\n\n", count)));
   EXPECT_EQ(events, 0);
   EXPECT_EQ(parser.retry_ms(), 2000);
-  ASSERT_TRUE(parser.feed(": heartbeat\n\nretry: -5\n\nretry: 1e3\n\nretry:\n\n", count));
+  ASSERT_TRUE(consumed(parser.feed(": heartbeat\n\nretry: -5\n\nretry: 1e3\n\nretry:\n\n", count)));
   EXPECT_EQ(parser.retry_ms(), 2000);  // invalid values leave it alone
-  ASSERT_TRUE(parser.feed("retry: 500\ndata: x\n\n", count));
+  ASSERT_TRUE(consumed(parser.feed("retry: 500\ndata: x\n\n", count)));
   EXPECT_EQ(parser.retry_ms(), 500);
   EXPECT_EQ(events, 1);
 }

@@ -15,9 +15,13 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -169,6 +173,37 @@ inline bool eventually(const std::function<bool()>& condition,
   return true;
 }
 
+// How many listening TCP sockets on `port` (IPv4 or IPv6) this process holds, or with
+// `anyone`, every process on the machine. Unlike a connect, not fooled by another process (a
+// parallel test) that has since bound the same free port, nor by a TCP self-connect.
+inline int listeners_on(std::uint16_t port, bool anyone = false) {
+  int count = 0;
+  std::set<std::string> ours;  // "socket:[inode]" of every descriptor of this process
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(fd.path(), ec);
+    if (!ec) ours.insert(target.string());
+  }
+  for (const char* table : {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // column names
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
+      const auto colon = local.rfind(':');
+      if (state != "0A" || colon == std::string::npos) continue;  // 0A: TCP_LISTEN
+      if (std::stoul(local.substr(colon + 1), nullptr, 16) != port) continue;
+      if (anyone || ours.count("socket:[" + inode + "]") != 0) ++count;
+    }
+  }
+  return count;
+}
+
+inline bool listening_here(std::uint16_t port) { return listeners_on(port) > 0; }
+
 inline ServerOptions tcp_options() {
   ServerOptions o;
   o.listen.push_back(*parse_listen_address("127.0.0.1:0"));
@@ -183,7 +218,9 @@ class RunningServer {
       : server_(std::make_unique<Server>(std::move(options), std::move(handler))) {
     auto r = server_->listen();
     if (!r) throw std::runtime_error(r.error().message());
-    server_->start();
+    if (auto started = server_->start(); !started) {
+      throw std::runtime_error(started.error().message());
+    }
   }
   ~RunningServer() { shutdown(); }
 

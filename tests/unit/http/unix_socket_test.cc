@@ -137,7 +137,7 @@ TEST_F(UnixSocket, ASymlinkAtThePathIsNotFollowed) {
   Server s(options(0777), handler());
   auto r = s.listen();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().default_error_condition(),
+  EXPECT_EQ(r.error().code.default_error_condition(),
             make_error_code(AddressError::kNotASocket).default_error_condition());
   struct stat st {};
   ASSERT_EQ(::stat(target.c_str(), &st), 0);
@@ -193,7 +193,7 @@ TEST_F(UnixSocket, RefusesToTouchARegularFile) {
   auto r = s.listen();
   ASSERT_FALSE(r);
   // listen() errors carry the address; they still compare equal to their condition.
-  EXPECT_EQ(r.error().default_error_condition(),
+  EXPECT_EQ(r.error().code.default_error_condition(),
             make_error_code(AddressError::kNotASocket).default_error_condition());
   EXPECT_NE(r.error().message().find(path_), std::string::npos) << r.error().message();
   EXPECT_NE(r.error().message().find("not a socket"), std::string::npos);
@@ -208,7 +208,7 @@ TEST_F(UnixSocket, MissingDirectoryIsAClearError) {
   Server s(o, handler());
   auto r = s.listen();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), boost::system::errc::no_such_file_or_directory);
+  EXPECT_EQ(r.error().code, boost::system::errc::no_such_file_or_directory);
   EXPECT_NE(r.error().message().find("/missing/agent.sock: "), std::string::npos);
 }
 

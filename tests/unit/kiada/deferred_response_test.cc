@@ -60,7 +60,7 @@ class DeferredServer : public ::testing::Test {
     ASSERT_TRUE(server_->listen());
     auto addr = server_->bound_addresses().at(0);
     port_ = static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)));
-    server_->start();
+    ASSERT_TRUE(server_->start());
   }
   void TearDown() override {
     server_->stop();

@@ -176,7 +176,8 @@ TEST(StreamRelay, AnOversizedEventIsRefused) {
   std::string chunk = wait_for_chunk(
       *feed, [](const std::string& c) { return c.starts_with("event: agent-error"); });
   EXPECT_EQ(chunk,
-            "event: agent-error\ndata: {\"error\":\"event of 70008 bytes (at most 65536)\"}\n\n");
+            "event: agent-error\ndata: {\"error\":\"response too large: event of 70008 bytes (at "
+            "most 65536)\"}\n\n");
   EXPECT_EQ(feed->latest().sequence, 1u);  // never relayed
   relay.stop();
   agent.drop_held();

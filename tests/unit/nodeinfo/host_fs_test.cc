@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "test_util.h"
 
@@ -20,27 +22,39 @@ using testing_util::fixture_host;
 using testing_util::TempDir;
 using testing_util::write_file;
 
-static_assert(!std::is_copy_constructible_v<HostFs>);
+static_assert(!std::is_copy_constructible_v<HostRoot>);
+static_assert(std::is_nothrow_move_constructible_v<HostRoot>);
 static_assert(std::is_nothrow_move_constructible_v<HostFs>);
-// Callers may name the plain error_code result; the path is lost but it compiles.
-static_assert(
-    std::is_convertible_v<boost::system::result<HostFs, OpenError>, boost::system::result<HostFs>>);
+
+// A whole file below a root, read once the way the sampler reads a source it does not keep.
+Result<std::string> read_whole(const Result<HostFile>& file) {
+  if (!file) return file.error();
+  std::string out;
+  if (auto r = file->read(out); !r) return r.error();
+  return out;
+}
+Result<std::string> read_proc(const HostFs& fs, std::string_view relative) {
+  return read_whole(fs.procfs.open_file(relative));
+}
+Result<std::string> read_sys(const HostFs& fs, std::string_view relative) {
+  return read_whole(fs.sysfs.open_file(relative));
+}
 
 TEST(HostFs, OpensFixtureAndReads) {
   const auto root = fixture_host("vm-2cpu-psi");
   auto fs = HostFs::open(root / "proc", root / "sys");
   ASSERT_TRUE(fs) << fs.error().message();
-  auto loadavg = fs->read_proc("loadavg");
+  auto loadavg = read_proc(*fs, "loadavg");
   ASSERT_TRUE(loadavg);
   EXPECT_EQ(*loadavg, "0.90 0.59 0.28 1/91 8883\n");
-  auto pressure = fs->read_proc("pressure/cpu");
+  auto pressure = read_proc(*fs, "pressure/cpu");
   ASSERT_TRUE(pressure);
   EXPECT_EQ(pressure->rfind("some ", 0), 0u);
-  auto online = fs->read_sys("devices/system/cpu/online");
+  auto online = read_sys(*fs, "devices/system/cpu/online");
   ASSERT_TRUE(online);
   EXPECT_EQ(*online, "0-1\n");
-  EXPECT_EQ(fs->procfs(), root / "proc");
-  EXPECT_EQ(fs->sysfs(), root / "sys");
+  EXPECT_EQ(fs->procfs.path(), root / "proc");
+  EXPECT_EQ(fs->sysfs.path(), root / "sys");
 }
 
 TEST(HostFs, MissingProcRootNamesThePath) {
@@ -48,16 +62,20 @@ TEST(HostFs, MissingProcRootNamesThePath) {
   auto fs = HostFs::open(tmp.path() / "nope", tmp.path());
   ASSERT_FALSE(fs);
   EXPECT_EQ(fs.error().code.value(), ENOENT);
-  EXPECT_EQ(fs.error().path, tmp.path() / "nope");
-  EXPECT_EQ(fs.error().message(), (tmp.path() / "nope").string() + ": No such file or directory");
+  EXPECT_EQ(fs.error().code.category(), boost::system::system_category());
+  EXPECT_EQ(fs.error().detail, (tmp.path() / "nope").string());
+  EXPECT_EQ(describe_path_error(fs.error()),
+            (tmp.path() / "nope").string() + ": No such file or directory");
+  EXPECT_EQ(fs.error().message(), "No such file or directory: " + (tmp.path() / "nope").string());
 }
 
 TEST(HostFs, MissingSysRootNamesThePath) {
   TempDir tmp;
   auto fs = HostFs::open(tmp.path(), tmp.path() / "nosys");
   ASSERT_FALSE(fs);
-  EXPECT_EQ(fs.error().path, tmp.path() / "nosys");
-  EXPECT_NE(fs.error().message().find("nosys: No such file or directory"), std::string::npos);
+  EXPECT_EQ(fs.error().detail, (tmp.path() / "nosys").string());
+  EXPECT_NE(describe_path_error(fs.error()).find("nosys: No such file or directory"),
+            std::string::npos);
 }
 
 TEST(HostFs, RootThatIsAFileIsNotADirectory) {
@@ -81,17 +99,21 @@ TEST(HostFs, MissingFileCarriesErrnoAndReason) {
   TempDir tmp;
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
-  auto r = fs->read_proc("loadavg");
+  auto r = fs->procfs.open_file("loadavg");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().value(), ENOENT);
-  EXPECT_EQ(r.error().category(), boost::system::system_category());
-  EXPECT_EQ(fs->proc_reason("loadavg", r.error()),
+  EXPECT_EQ(r.error().code.value(), ENOENT);
+  EXPECT_EQ(r.error().code.category(), boost::system::system_category());
+  EXPECT_EQ(r.error().detail, (tmp.path() / "loadavg").string());
+  EXPECT_EQ(describe_path_error(r.error()),
             (tmp.path() / "loadavg").string() + ": No such file or directory");
-  EXPECT_EQ(fs->sys_reason("x", r.error()),
+  EXPECT_EQ(fs->procfs.reason("loadavg", r.error().code.message()),
+            (tmp.path() / "loadavg").string() + ": No such file or directory");
+  EXPECT_EQ(fs->sysfs.reason("x", r.error().code.message()),
             (tmp.path() / "x").string() + ": No such file or directory");
-  std::string buf = "stale";
-  EXPECT_EQ(fs->read_sys_into("nothing", buf).value(), ENOENT);
-  EXPECT_TRUE(buf.empty());
+  auto sys = fs->sysfs.open_file("nothing");
+  ASSERT_FALSE(sys);
+  EXPECT_EQ(sys.error().code.value(), ENOENT);
+  EXPECT_EQ(sys.error().detail, (tmp.path() / "nothing").string());
 }
 
 TEST(HostFs, ReasonDoesNotDoubleSlashes) {
@@ -107,12 +129,13 @@ TEST(HostFs, PathsMayNotEscapeTheRoot) {
   auto fs = HostFs::open(tmp.path() / "root", tmp.path() / "root");
   ASSERT_TRUE(fs);
   for (std::string_view bad : {"../outside", "/etc/hostname", "", "sub/../../outside", ".."}) {
-    auto r = fs->read_proc(bad);
+    auto r = read_proc(*fs, bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().value(), EINVAL) << bad;
+    EXPECT_EQ(r.error().code.value(), EINVAL) << bad;
   }
-  EXPECT_FALSE(fs->proc_inode("../outside"));
-  EXPECT_EQ(fs->read_proc(std::string_view("a\0b", 3)).error().value(), EINVAL);
+  EXPECT_EQ(fs->procfs.inode("../outside").error().code.value(), EINVAL);
+  EXPECT_EQ(fs->procfs.count_entries("../outside").error().code.value(), EINVAL);
+  EXPECT_EQ(read_proc(*fs, std::string_view("a\0b", 3)).error().code.value(), EINVAL);
 }
 
 TEST(HostFs, ReadsLargeFilesCompletely) {
@@ -122,12 +145,14 @@ TEST(HostFs, ReadsLargeFilesCompletely) {
   write_file(tmp.path() / "big", big);
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
-  auto r = fs->read_proc("big");
+  auto r = read_proc(*fs, "big");
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, big);
+  auto file = fs->procfs.open_file("big");
+  ASSERT_TRUE(file);
   std::string reused;
-  ASSERT_FALSE(fs->read_proc_into("big", reused));
-  ASSERT_FALSE(fs->read_proc_into("big", reused));  // second read into a warm buffer
+  ASSERT_TRUE(file->read(reused));
+  ASSERT_TRUE(file->read(reused));  // second read into a warm buffer
   EXPECT_EQ(reused, big);
 }
 
@@ -136,7 +161,7 @@ TEST(HostFs, ReadingADirectoryFailsWithEisdir) {
   std::filesystem::create_directories(tmp.path() / "d");
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
-  EXPECT_EQ(fs->read_proc("d").error().value(), EISDIR);
+  EXPECT_EQ(read_proc(*fs, "d").error().code.value(), EISDIR);
 }
 
 TEST(HostFs, KeepsReadingAfterTheRootPathIsRenamed) {
@@ -147,7 +172,7 @@ TEST(HostFs, KeepsReadingAfterTheRootPathIsRenamed) {
   auto fs = HostFs::open(tmp.path() / "a", tmp.path() / "a");
   ASSERT_TRUE(fs);
   std::filesystem::rename(tmp.path() / "a", tmp.path() / "b");
-  auto r = fs->read_proc("uptime");
+  auto r = read_proc(*fs, "uptime");
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(*r, "1.00 2.00\n");
 }
@@ -158,30 +183,33 @@ TEST(HostFs, ProcInode) {
   write_file(tmp.path() / "two", "2");
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
-  const auto one = fs->proc_inode("one");
+  const auto one = fs->procfs.inode("one");
   ASSERT_TRUE(one);
-  EXPECT_EQ(one, fs->proc_inode("one"));
-  EXPECT_NE(one, fs->proc_inode("two"));
-  EXPECT_FALSE(fs->proc_inode("three"));
+  EXPECT_EQ(*one, fs->procfs.inode("one").value());
+  EXPECT_NE(*one, fs->procfs.inode("two").value());
+  auto three = fs->procfs.inode("three");
+  ASSERT_FALSE(three);
+  EXPECT_EQ(three.error().code, boost::system::errc::no_such_file_or_directory);
+  EXPECT_EQ(three.error().detail, (tmp.path() / "three").string());
 }
 
 TEST(HostFs, ProcInodeOfRealNamespaceLinks) {
   auto fs = HostFs::open("/proc", "/sys");
   ASSERT_TRUE(fs) << fs.error().message();
-  const auto self_net = fs->proc_inode("self/ns/net");
+  const auto self_net = fs->procfs.inode("self/ns/net");
   ASSERT_TRUE(self_net);
-  EXPECT_EQ(self_net, fs->proc_inode("thread-self/ns/net"));
+  EXPECT_EQ(*self_net, fs->procfs.inode("thread-self/ns/net").value());
 }
 
 TEST(HostFile, ProcfsFileIsReadAgainFromTheStart) {
   auto fs = HostFs::open("/proc", "/sys");
   ASSERT_TRUE(fs);
-  auto file = fs->open_proc_file("stat");
+  auto file = fs->procfs.open_file("stat");
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_TRUE(file->kernel_generated());
   std::string a, b;
-  ASSERT_FALSE(file->read(a));
-  ASSERT_FALSE(file->read(b));
+  ASSERT_TRUE(file->read(a));
+  ASSERT_TRUE(file->read(b));
   EXPECT_EQ(a.rfind("cpu  ", 0), 0u);
   EXPECT_EQ(b.rfind("cpu  ", 0), 0u);
   EXPECT_EQ(a.back(), '\n');
@@ -193,15 +221,15 @@ TEST(HostFile, RegularFileSeesRewritesAndLargeContent) {
   write_file(tmp.path() / "f", "one\n");
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
-  auto file = fs->open_proc_file("f");
+  auto file = fs->procfs.open_file("f");
   ASSERT_TRUE(file);
   EXPECT_FALSE(file->kernel_generated());
   std::string out;
-  ASSERT_FALSE(file->read(out));
+  ASSERT_TRUE(file->read(out));
   EXPECT_EQ(out, "one\n");
   const std::string big(100000, 'x');
   write_file(tmp.path() / "f", big);  // truncates in place: same inode
-  ASSERT_FALSE(file->read(out));
+  ASSERT_TRUE(file->read(out));
   EXPECT_EQ(out, big);
 }
 
@@ -209,11 +237,11 @@ TEST(HostFile, ErrorsCarryErrno) {
   TempDir tmp;
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
-  EXPECT_EQ(fs->open_proc_file("missing").error().value(), ENOENT);
-  EXPECT_EQ(fs->open_proc_file("../x").error().value(), EINVAL);
+  EXPECT_EQ(fs->procfs.open_file("missing").error().code.value(), ENOENT);
+  EXPECT_EQ(fs->procfs.open_file("../x").error().code.value(), EINVAL);
   HostFile closed;
   std::string out = "stale";
-  EXPECT_EQ(closed.read(out).value(), EBADF);
+  EXPECT_EQ(closed.read(out).error().code.value(), EBADF);
   EXPECT_TRUE(out.empty());
 }
 
@@ -223,11 +251,11 @@ TEST(HostFs, MoveTransfersTheRoots) {
   ASSERT_TRUE(opened);
   HostFs a = std::move(*opened);
   HostFs b = std::move(a);
-  EXPECT_TRUE(b.read_proc("uptime"));
+  EXPECT_TRUE(read_proc(b, "uptime"));
   HostFs c = std::move(*HostFs::open(root / "proc", root / "sys"));
   c = std::move(b);
-  EXPECT_TRUE(c.read_proc("loadavg"));
-  EXPECT_EQ(c.procfs(), root / "proc");
+  EXPECT_TRUE(read_proc(c, "loadavg"));
+  EXPECT_EQ(c.procfs.path(), root / "proc");
 }
 
 // A FIFO with no writer blocks open() and read() forever; a socket or device is no better.
@@ -245,14 +273,14 @@ TEST(HostFs, FifosAndSocketsAreRefusedWithoutBlocking) {
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
   for (std::string_view name : {"loadavg", "stat"}) {
-    auto r = fs->read_proc(name);
+    auto r = read_proc(*fs, name);
     ASSERT_FALSE(r) << name;
-    EXPECT_EQ(r.error(), HostFsError::kNotRegularFile) << name << ": " << r.error().message();
-    auto file = fs->open_proc_file(name);
+    EXPECT_EQ(r.error().code, HostFsError::kNotRegularFile) << name << ": " << r.error().message();
+    auto file = fs->procfs.open_file(name);
     ASSERT_FALSE(file) << name;
-    EXPECT_EQ(file.error(), HostFsError::kNotRegularFile);
+    EXPECT_EQ(file.error().code, HostFsError::kNotRegularFile);
   }
-  EXPECT_EQ(fs->proc_reason("loadavg", make_error_code(HostFsError::kNotRegularFile)),
+  EXPECT_EQ(fs->procfs.reason("loadavg", make_error_code(HostFsError::kNotRegularFile).message()),
             (tmp.path() / "loadavg").string() +
                 ": not a regular file (FIFOs, devices and sockets are refused: they can block)");
   ::close(sock);
@@ -270,14 +298,14 @@ TEST(HostFs, SymlinksOutOfTheRootAreRefused) {
   auto fs = HostFs::open(tmp.path() / "root", tmp.path() / "root");
   ASSERT_TRUE(fs);
   for (std::string_view name : {"loadavg", "stat"}) {
-    auto r = fs->read_proc(name);
+    auto r = read_proc(*fs, name);
     ASSERT_FALSE(r) << name << " read " << *r;
-    EXPECT_EQ(r.error(), HostFsError::kOutsideRoot) << name << ": " << r.error().message();
-    EXPECT_EQ(fs->open_proc_file(name).error(), HostFsError::kOutsideRoot);
-    EXPECT_FALSE(fs->proc_inode(name)) << name;
+    EXPECT_EQ(r.error().code, HostFsError::kOutsideRoot) << name << ": " << r.error().message();
+    EXPECT_EQ(fs->procfs.open_file(name).error().code, HostFsError::kOutsideRoot);
+    EXPECT_EQ(fs->procfs.inode(name).error().code, HostFsError::kOutsideRoot) << name;
   }
-  EXPECT_EQ(fs->read_proc("inside").value(), "1.00 2.00\n");
-  EXPECT_EQ(fs->proc_inode("inside"), fs->proc_inode("uptime"));
+  EXPECT_EQ(read_proc(*fs, "inside").value(), "1.00 2.00\n");
+  EXPECT_EQ(fs->procfs.inode("inside").value(), fs->procfs.inode("uptime").value());
 }
 
 TEST(HostFs, ReadsAreBoundedInSize) {
@@ -288,12 +316,12 @@ TEST(HostFs, ReadsAreBoundedInSize) {
   std::filesystem::resize_file(tmp.path() / "fits", kMaxHostFileSize - 1);
   auto fs = HostFs::open(tmp.path(), tmp.path());
   ASSERT_TRUE(fs);
-  EXPECT_EQ(fs->read_proc("huge").error().value(), EFBIG);
-  EXPECT_EQ(fs->read_proc("fits").value().size(), kMaxHostFileSize - 1);
-  auto file = fs->open_proc_file("huge");
+  EXPECT_EQ(read_proc(*fs, "huge").error().code.value(), EFBIG);
+  EXPECT_EQ(read_proc(*fs, "fits").value().size(), kMaxHostFileSize - 1);
+  auto file = fs->procfs.open_file("huge");
   ASSERT_TRUE(file);
   std::string out;
-  EXPECT_EQ(file->read(out).value(), EFBIG);
+  EXPECT_EQ(file->read(out).error().code.value(), EFBIG);
   EXPECT_TRUE(out.empty());
 }
 
@@ -308,7 +336,96 @@ TEST(HostFs, CheckReadableNamesTheRoot) {
   auto r = fs->check_readable();
   std::filesystem::permissions(tmp.path() / "proc", std::filesystem::perms::owner_all);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message(), (tmp.path() / "proc").string() + ": Permission denied");
+  EXPECT_EQ(r.error().code.value(), EACCES);
+  EXPECT_EQ(describe_path_error(r.error()), (tmp.path() / "proc").string() + ": Permission denied");
+}
+
+// Both roots are checked, procfs first; a sysfs the user cannot read is named too.
+TEST(HostFs, CheckReadableNamesTheSysRoot) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path() / "sys");
+  auto fs = HostFs::open(tmp.path(), tmp.path() / "sys");
+  ASSERT_TRUE(fs);
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads a mode 0 directory anyway";
+  std::filesystem::permissions(tmp.path() / "sys", std::filesystem::perms::none);
+  auto r = fs->check_readable();
+  std::filesystem::permissions(tmp.path() / "sys", std::filesystem::perms::owner_all);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(describe_path_error(r.error()), (tmp.path() / "sys").string() + ": Permission denied");
+}
+
+TEST(HostRoot, OpensOneRootAndNamesIt) {
+  TempDir tmp;
+  write_file(tmp.path() / "status", "Threads:\t1\n");
+  auto root = HostRoot::open(tmp.path());
+  ASSERT_TRUE(root) << root.error().message();
+  EXPECT_EQ(root->path(), tmp.path());
+  EXPECT_EQ(root->read_file("status").value(), "Threads:\t1\n");
+  EXPECT_TRUE(root->check_readable());
+  EXPECT_EQ(root->reason("status", "boom"), (tmp.path() / "status").string() + ": boom");
+  auto missing = HostRoot::open(tmp.path() / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().detail, (tmp.path() / "nope").string());
+}
+
+TEST(HostRoot, ReadFileNamesThePathOnEveryFailure) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path() / "d");
+  write_file(tmp.path() / "huge", "");
+  std::filesystem::resize_file(tmp.path() / "huge", kMaxHostFileSize + 1);
+  auto root = HostRoot::open(tmp.path());
+  ASSERT_TRUE(root);
+  for (const auto& [name, err] :
+       {std::pair{"missing", ENOENT}, std::pair{"d", EISDIR}, std::pair{"huge", EFBIG}}) {
+    auto r = root->read_file(name);
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error().code.value(), err) << name;
+    EXPECT_EQ(r.error().detail, (tmp.path() / name).string()) << name;
+  }
+}
+
+TEST(HostRoot, CountEntriesSkipsDotNamesAndStaysBeneath) {
+  TempDir tmp;
+  write_file(tmp.path() / "root" / "d" / "a", "");
+  write_file(tmp.path() / "root" / "d" / "b", "");
+  write_file(tmp.path() / "root" / "d" / ".hidden", "");
+  write_file(tmp.path() / "root" / "f", "");
+  std::filesystem::create_directories(tmp.path() / "outside");
+  std::filesystem::create_symlink(tmp.path() / "outside", tmp.path() / "root" / "out");
+  auto root = HostRoot::open(tmp.path() / "root");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->count_entries("d").value(), 2u);
+  EXPECT_EQ(root->count_entries("f").error().code.value(), ENOTDIR);
+  EXPECT_EQ(root->count_entries("none").error().code.value(), ENOENT);
+  auto out = root->count_entries("out");
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, HostFsError::kOutsideRoot);
+  EXPECT_EQ(out.error().detail, (tmp.path() / "root" / "out").string());
+}
+
+// The agent's own process is read through a root on /proc/self like any other root.
+TEST(HostRoot, ProcSelf) {
+  auto self = HostRoot::open("/proc/self");
+  ASSERT_TRUE(self) << self.error().message();
+  auto status = self->read_file("status");
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_NE(status->find("\nThreads:"), std::string::npos);
+  auto file = self->open_file("statm");
+  ASSERT_TRUE(file);
+  EXPECT_TRUE(file->kernel_generated());
+  auto fds = self->count_entries("fd");
+  ASSERT_TRUE(fds) << fds.error().message();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  auto more = self->count_entries("fd");
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  EXPECT_EQ(more.value(), *fds + 2);
+  auto net = self->inode("ns/net");
+  ASSERT_TRUE(net) << net.error().message();
+  struct stat st {};
+  ASSERT_EQ(::stat("/proc/self/ns/net", &st), 0);
+  EXPECT_EQ(*net, static_cast<std::uint64_t>(st.st_ino));
 }
 
 }  // namespace

@@ -352,7 +352,7 @@ TEST(ParseIndexList, CountsIndexesAndRanges) {
       {"\n", 0},  {"5-5\n", 1}, {"0,2,4\n", 3}};
   for (const auto& [text, count] : cases) {
     auto r = parse_index_list(text);
-    ASSERT_TRUE(r) << text << r.error().reason;
+    ASSERT_TRUE(r) << text << r.error().detail;
     EXPECT_EQ(*r, count) << text;
   }
 }
@@ -362,7 +362,26 @@ TEST(ParseIndexList, RejectsWhatTheKernelNeverPrints) {
                           "a\n", "0-1-2\n", "3,1\n", "0-3,2\n", "99999999999\n", "0\n\n"}) {
     EXPECT_FALSE(parse_index_list(bad)) << '"' << bad << '"';
   }
-  EXPECT_EQ(parse_index_list("1-0\n").error().reason, "bad item \"1-0\" in index list");
+  EXPECT_EQ(parse_index_list("1-0\n").error().detail, "bad item \"1-0\" in index list");
+}
+
+// Every parser reports the one error shape: kind kMalformed, the reason as the detail, and a
+// message() of "malformed: <reason>".
+TEST(ParseErrors, AreMalformedWithTheReasonAsDetail) {
+  const std::vector<Error> errors = {
+      parse_uptime("").error(),           parse_loadavg("1\n").error(),
+      parse_stat("cpu 1\n", 100).error(), parse_stat("", 0).error(),
+      parse_meminfo("x\n").error(),       parse_pressure("full\n").error(),
+      parse_osrelease("\n").error(),      parse_index_list("1-0\n").error(),
+  };
+  for (const Error& e : errors) {
+    EXPECT_EQ(e.code, Errc::kMalformed) << e.message();
+    EXPECT_FALSE(e.detail.empty());
+    EXPECT_EQ(e.message(), "malformed: " + e.detail);
+  }
+  EXPECT_EQ(parse_uptime("").error().detail, "empty input");
+  EXPECT_EQ(parse_stat("", 0).error().detail, "clock ticks per second must be positive");
+  EXPECT_EQ(parse_pressure("full\n").error().detail, "line 1: expected \"some\"");
 }
 
 // ---- robustness: every prefix and random corruptions of real files, with views that stop
@@ -430,10 +449,10 @@ TEST(ParseErrors, QuoteAShortSanitisedExcerptOnly) {
   const std::string secret =
       "-----BEGIN\x1b[2J\r\"PRIVATE\\KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAAS";
   const std::vector<std::string> reasons = {
-      parse_loadavg(secret + " 1 1 1/1 1\n").error().reason,
-      parse_uptime(secret + " 1\n").error().reason,
-      parse_meminfo("MemTotal: " + secret + " kB\n").error().reason,
-      parse_osrelease(secret + "\n").error().reason,
+      parse_loadavg(secret + " 1 1 1/1 1\n").error().detail,
+      parse_uptime(secret + " 1\n").error().detail,
+      parse_meminfo("MemTotal: " + secret + " kB\n").error().detail,
+      parse_osrelease(secret + "\n").error().detail,
   };
   for (const std::string& reason : reasons) {
     const auto open = reason.find('"');

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   }
   auto fs = nodeinfo::HostFs::open(root / "proc", root / "sys");
   if (!fs) {
-    std::fprintf(stderr, "render_fixture: %s\n", fs.error().message().c_str());
+    std::fprintf(stderr, "render_fixture: %s\n", nodeinfo::describe_path_error(fs.error()).c_str());
     return 1;
   }
   nodeinfo::Sampler sampler(*fs, node);
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   if (format == "text") {
     auto t = render::render_text(snap);
     if (!t) {
-      std::fprintf(stderr, "render_fixture: %s\n", t.error().message().c_str());
+      std::fprintf(stderr, "render_fixture: %s\n", t.error().detail.c_str());
       return 1;
     }
     out = std::move(*t);

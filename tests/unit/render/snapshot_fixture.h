@@ -54,7 +54,7 @@ inline nodeinfo::Snapshot empty_snapshot() {
 inline nodeinfo::Snapshot sample_host(const std::string& name, const std::string& node) {
   const auto root = std::filesystem::path(NODEAGENT_FIXTURES_DIR) / name;
   auto fs = nodeinfo::HostFs::open(root / "proc", root / "sys");
-  if (!fs) throw std::runtime_error(fs.error().message());
+  if (!fs) throw std::runtime_error(nodeinfo::describe_path_error(fs.error()));
   nodeinfo::Sampler sampler(*fs, node, 100);
   return sampler.sample();
 }

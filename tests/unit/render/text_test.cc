@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <type_traits>
-
 #include "snapshot_fixture.h"
 
 namespace nodeagent::render {
@@ -12,10 +10,6 @@ namespace {
 using testing_util::empty_snapshot;
 using testing_util::full_snapshot;
 using testing_util::sample_host;
-
-// Callers may keep the plain error_code result type; the reason is lost but it compiles.
-static_assert(std::is_convertible_v<boost::system::result<std::string, TextError>,
-                                    boost::system::result<std::string>>);
 
 TEST(RenderText, SeedLineExactly) {
   auto r = render_text(full_snapshot());
@@ -61,20 +55,20 @@ TEST(RenderText, OnlyUptimeAndLoadavgAreNeeded) {
 TEST(RenderText, ErrorListsTheFailedSourcesOnOneLine) {
   auto r = render_text(empty_snapshot());
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message(),
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+  EXPECT_EQ(r.error().detail,
             "node info unavailable: /host/proc/uptime: No such file or directory; "
             "/host/proc/loadavg: malformed: bad load1 \"nan\"");
-  boost::system::error_code ec = r.error();
-  EXPECT_TRUE(ec.failed());
+  EXPECT_EQ(r.error().message(), "unavailable: " + r.error().detail);
 }
 
 TEST(RenderText, ErrorFromFixturesNamesTheFiles) {
   for (const char* host : {"truncated", "garbage"}) {
     auto r = render_text(sample_host(host, "n"));
     ASSERT_FALSE(r) << host;
-    EXPECT_NE(r.error().message().find("/proc/uptime: malformed"), std::string::npos);
-    EXPECT_NE(r.error().message().find("/proc/loadavg: malformed"), std::string::npos);
-    EXPECT_EQ(r.error().message().find('\n'), std::string::npos);
+    EXPECT_NE(r.error().detail.find("/proc/uptime: malformed"), std::string::npos);
+    EXPECT_NE(r.error().detail.find("/proc/loadavg: malformed"), std::string::npos);
+    EXPECT_EQ(r.error().detail.find('\n'), std::string::npos);
   }
 }
 
@@ -83,13 +77,14 @@ TEST(RenderText, ErrorWithoutRecordedReasons) {
   s.uptime_seconds = 1;  // loadavg missing, but nobody said why
   auto r = render_text(s);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message(), "node info unavailable: uptime or loadavg missing");
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+  EXPECT_EQ(r.error().detail, "node info unavailable: uptime or loadavg missing");
 }
 
 TEST(RenderText, NewlinesInReasonsDoNotBreakTheLine) {
   nodeinfo::Snapshot s;
   s.errors = {"a\nb"};
-  EXPECT_EQ(render_text(s).error().message(), "node info unavailable: a b");
+  EXPECT_EQ(render_text(s).error().detail, "node info unavailable: a b");
 }
 
 }  // namespace

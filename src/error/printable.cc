@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace nodeagent::client {
+namespace nodeagent {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -80,4 +80,4 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-}  // namespace nodeagent::client
+}  // namespace nodeagent

@@ -9,7 +9,7 @@
 #include <atomic>
 #include <chrono>
 
-namespace nodeagent::nodeinfo {
+namespace nodeagent {
 
 class Clock {
  public:
@@ -48,4 +48,4 @@ class ManualClock final : public Clock {
   std::atomic<std::chrono::nanoseconds::rep> elapsed_ns_{0};
 };
 
-}  // namespace nodeagent::nodeinfo
+}  // namespace nodeagent

@@ -1,6 +1,6 @@
-#include "nodeinfo/clock.h"
+#include "clock/clock.h"
 
-namespace nodeagent::nodeinfo {
+namespace nodeagent {
 namespace {
 
 class RealClock final : public Clock {
@@ -20,4 +20,4 @@ const Clock& real_clock() {
   return clock;
 }
 
-}  // namespace nodeagent::nodeinfo
+}  // namespace nodeagent
