@@ -7,7 +7,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/basic_parser.hpp>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -19,6 +18,7 @@
 
 #include "http/feed.h"
 #include "http/request.h"
+#include "http/request_reader.h"
 #include "http/response.h"
 #include "http/server.h"
 
@@ -100,58 +100,6 @@ class Worker {
   alignas(64) std::atomic<std::uint64_t> requests_{0};
 };
 
-// Beast's parser, storing the request line and fields into session-owned, reused storage
-// (no allocation per request once warmed up) and enforcing the field-count limit.
-class RequestParser final : public boost::beast::http::basic_parser<true> {
- public:
-  struct Span {
-    std::uint32_t offset = 0;
-    std::uint32_t size = 0;
-  };
-  struct FieldRef {
-    Span name;
-    Span value;
-  };
-
-  RequestParser(std::string& arena, std::vector<FieldRef>& fields, std::size_t max_fields)
-      : arena_(arena), fields_(fields), max_fields_(max_fields) {}
-
-  boost::beast::http::verb method = boost::beast::http::verb::unknown;
-  std::string_view known_method;  // static storage when the verb is known
-  Span method_span;
-  Span target;
-  int version = 11;
-  int accept_index = -1;
-  int user_agent_index = -1;
-  int host_index = -1;
-
- private:
-  Span store(std::string_view s);
-  // Beast's string_view is boost::core::string_view; it converts to std::string_view.
-  using BeastView = boost::beast::string_view;
-  void on_request_impl(boost::beast::http::verb method, BeastView method_str, BeastView target,
-                       int version, boost::beast::error_code& ec) override;
-  void on_response_impl(int, BeastView, int, boost::beast::error_code& ec) override;
-  void on_field_impl(boost::beast::http::field name, BeastView name_string, BeastView value,
-                     boost::beast::error_code& ec) override;
-  void on_header_impl(boost::beast::error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>&,
-                         boost::beast::error_code&) override {}
-  std::size_t on_body_impl(BeastView body, boost::beast::error_code&) override {
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, BeastView, boost::beast::error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, BeastView body,
-                                 boost::beast::error_code&) override {
-    return body.size();
-  }
-  void on_finish_impl(boost::beast::error_code&) override {}
-
-  std::string& arena_;
-  std::vector<FieldRef>& fields_;
-  std::size_t max_fields_;
-};
-
 // One connection. Owned by shared_ptrs held in pending completion handlers; the worker's list
 // holds a raw pointer that the destructor removes.
 class Session final : public std::enable_shared_from_this<Session> {
@@ -183,7 +131,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   void respond(bool head, bool close);
   void defer(bool head, bool close);
   void on_deferred(Response response, bool head, bool close);
-  void serialize_head(bool close, bool stream);
+  void serialize_head(bool close, bool stream);  // into head_
   void write_response(bool head, bool close);
   void on_write(boost::system::error_code ec);
   void start_stream(bool head);
@@ -215,10 +163,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
 
   boost::beast::flat_buffer buffer_;
-  std::string arena_;
-  std::vector<RequestParser::FieldRef> field_refs_;
-  std::vector<HeaderField> fields_;
-  std::optional<RequestParser> parser_;
+  RequestReader reader_;
   std::string head_;
   Response response_;
 

@@ -1,12 +1,13 @@
 #pragma once
-// What a Handler returns. Cheap to build for the hot path: a pre-rendered body is shared through
-// body_owner (one reference-count increment per request, no copy).
+// What a Handler returns. Cheap to build for the hot path: a pre-rendered body is shared, not
+// copied.
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace nodeagent::http {
@@ -18,13 +19,13 @@ inline constexpr std::string_view kTextHtml = "text/html; charset=utf-8";
 inline constexpr std::string_view kApplicationJson = "application/json";
 inline constexpr std::string_view kTextEventStream = "text/event-stream";
 
+// A response is a head (status, type, fields) and one of three kinds of content: a complete
+// body, an event stream, or an answer that comes later. The kinds are a variant, so a handler
+// cannot half-set two of them and the server handles each in one place.
 struct Response {
   unsigned status = 200;
-  // Must point to static storage or into *body_owner.
+  // Must point to static storage or into the body's owner.
   std::string_view content_type;
-  // Keeps `body` alive until the response is written; null when `body` is static storage.
-  std::shared_ptr<const std::string> body_owner;
-  std::string_view body;  // points into *body_owner or static storage
   // Extra fields, e.g. {"Allow", "GET, HEAD"}, {"Cache-Control", "no-store"}, {"Location", ...}.
   // Names must be static storage. Fields containing CR or LF, and Content-Length,
   // Transfer-Encoding and Connection, are dropped: the server owns framing. So is Node-Name:
@@ -33,19 +34,29 @@ struct Response {
   // Close the connection after this response (Connection: close), e.g. for a refused client
   // whose pipelined requests should not be read at all.
   bool close = false;
-  // Non-null: answer with Server-Sent Events from this feed (status, headers kept; body ignored).
-  std::shared_ptr<Feed> stream;
 
-  // Deferred answers, for handlers that wait on something slow (another service) and must not
-  // hold the event loop meanwhile. When `deferred` is set, every other field is ignored: the
-  // server calls deferred(respond) on the connection's loop right after the handler returns and
-  // sends whatever `respond` is given. `respond` is thread-safe and may be called from any thread;
-  // only its first call counts. It must not be called after the Server is destroyed (finish or
-  // drop pending work before that); dropping it without a call is fine. A connection waits at most
-  // Limits::send_timeout for its answer, then it is closed. Copy what you need from the Request:
-  // its views die when the handler returns.
+  // A complete body: static storage (owner null) or a string shared with other responses (one
+  // reference-count increment per request, no copy).
+  struct Body {
+    std::string_view bytes;
+    std::shared_ptr<const std::string> owner;
+  };
+  // Server-Sent Events from this feed until the connection ends (status and fields kept).
+  struct Stream {
+    std::shared_ptr<Feed> feed;
+  };
+  // For handlers that wait on something slow (another service) and must not hold the event
+  // loop meanwhile. Only `start` counts: the server calls start(respond) on the connection's
+  // loop right after the handler returns and sends whatever `respond` is given. `respond` is
+  // thread-safe and may be called from any thread; only its first call counts. It must not be
+  // called after the Server is destroyed (finish or drop pending work before that); dropping it
+  // without a call is fine. A connection waits at most Limits::send_timeout for its answer, then
+  // it is closed. Copy what you need from the Request: its views die when the handler returns.
   using Respond = std::function<void(Response)>;
-  std::function<void(Respond)> deferred;
+  struct Deferred {
+    std::function<void(Respond)> start;
+  };
+  std::variant<Body, Stream, Deferred> content;
 
   // Body copied into a new shared string.
   static Response text(unsigned status, std::string body,
@@ -57,6 +68,16 @@ struct Response {
   static Response shared(unsigned status, std::shared_ptr<const std::string> body,
                          std::string_view content_type);
   static Response event_stream(std::shared_ptr<Feed> feed);
+  static Response later(std::function<void(Respond)> start);
+
+  // The body's bytes; empty for a stream or a deferred answer.
+  std::string_view body() const {
+    const Body* b = std::get_if<Body>(&content);
+    return b != nullptr ? b->bytes : std::string_view();
+  }
+  // The feed of a stream, else null.
+  const std::shared_ptr<Feed>& stream() const;
+  bool deferred() const { return std::holds_alternative<Deferred>(content); }
 
   Response& with_header(std::string_view name, std::string value) & {
     headers.emplace_back(name, std::move(value));

@@ -12,6 +12,7 @@
 #include "http/header_value.h"
 #include "http/internal.h"
 #include "http/request_checks.h"
+#include "http/response_head.h"
 #include "log/log.h"
 
 namespace nodeagent::http::detail {
@@ -25,35 +26,6 @@ namespace {
 // dropped for at most this long, so unread input does not turn our close into a reset that
 // destroys the response before the client reads it.
 constexpr auto kLinger = std::chrono::seconds(1);
-
-const std::string& status_line(unsigned status) {
-  static const std::vector<std::string> table = [] {
-    std::vector<std::string> t(1000);
-    for (unsigned s = 100; s < t.size(); ++s) {
-      std::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(s));
-      if (reason == "<unknown-status>") reason = {};
-      t[s] = "HTTP/1.1 " + std::to_string(s) + " " + std::string(reason) + "\r\n";
-    }
-    return t;
-  }();
-  return table[status];
-}
-
-bool body_allowed(unsigned status) { return status >= 200 && status != 204 && status != 304; }
-
-bool has_ctl(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  }
-  return false;
-}
-
-// Fields the handler may not set: the server owns message framing.
-bool allowed_field(std::string_view name, std::string_view value) {
-  if (name.empty() || has_ctl(name) || has_ctl(value)) return false;
-  return !iequals(name, "content-length") && !iequals(name, "transfer-encoding") &&
-         !iequals(name, "connection") && !iequals(name, "node-name");
-}
 
 class StreamSubscriber final : public Feed::Subscriber,
                                public std::enable_shared_from_this<StreamSubscriber> {
@@ -80,46 +52,6 @@ class StreamSubscriber final : public Feed::Subscriber,
 
 }  // namespace
 
-// ---- RequestParser ------------------------------------------------------------------------
-
-RequestParser::Span RequestParser::store(std::string_view s) {
-  Span span{static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(s.size())};
-  arena_.append(s);
-  return span;
-}
-
-void RequestParser::on_request_impl(bhttp::verb m, BeastView method_str, BeastView t, int v,
-                                    boost::beast::error_code&) {
-  method = m;
-  if (m != bhttp::verb::unknown) {
-    known_method = bhttp::to_string(m);
-  } else {
-    method_span = store(method_str);
-  }
-  target = store(t);
-  version = v;
-}
-
-void RequestParser::on_response_impl(int, BeastView, int, boost::beast::error_code& ec) {
-  ec = bhttp::error::bad_version;  // never called for a request parser
-}
-
-void RequestParser::on_field_impl(bhttp::field name, BeastView name_string, BeastView value,
-                                  boost::beast::error_code& ec) {
-  if (fields_.size() >= max_fields_) {
-    ec = bhttp::error::header_limit;
-    return;
-  }
-  int index = static_cast<int>(fields_.size());
-  if (name == bhttp::field::accept && accept_index < 0) accept_index = index;
-  if (name == bhttp::field::user_agent && user_agent_index < 0) user_agent_index = index;
-  if (name == bhttp::field::host && host_index < 0) host_index = index;
-  FieldRef ref;
-  ref.name = store(name_string);
-  ref.value = store(value);
-  fields_.push_back(ref);
-}
-
 // ---- Session ------------------------------------------------------------------------------
 
 Session::Session(Shared& shared, Worker& worker, Socket socket, RemoteAddress remote, bool tcp)
@@ -128,7 +60,8 @@ Session::Session(Shared& shared, Worker& worker, Socket socket, RemoteAddress re
       socket_(std::move(socket)),
       remote_(std::move(remote)),
       tcp_(tcp),
-      buffer_(shared.limits.header_bytes + 16384) {}
+      buffer_(shared.limits.header_bytes + 16384),
+      reader_(shared.limits.header_bytes, shared.limits.max_header_count) {}
 
 Session::~Session() {
   if (registered_) worker_.remove(this);
@@ -157,7 +90,7 @@ void Session::start() {
 }
 
 void Session::next_request() {
-  parser_.reset();
+  reader_.reset();
   state_ = State::kReading;
   timed_out_ = false;
   if (buffer_.size() == 0) {
@@ -171,28 +104,22 @@ void Session::next_request() {
 }
 
 void Session::parse_or_read() {
-  if (!parser_) {
-    arena_.clear();
-    field_refs_.clear();
-    parser_.emplace(arena_, field_refs_, shared_.limits.max_header_count);
-    parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
-    parser_->eager(false);
-  }
   // Pipelined requests are already in the buffer: parse them without another read.
-  while (buffer_.size() > 0) {
-    error_code ec;
-    std::size_t used = parser_->put(buffer_.data(), ec);
-    buffer_.consume(used);
-    if (ec == bhttp::error::need_more) break;
-    if (ec) {
-      on_parse_error(ec);
-      return;
+  if (buffer_.size() > 0) {
+    const auto data = buffer_.data();
+    auto step = reader_.put({static_cast<const char*>(data.data()), data.size()});
+    buffer_.consume(step.used);
+    switch (step.status) {
+      case RequestReader::Status::kNeedMore:
+        break;
+      case RequestReader::Status::kDone:
+        handle_request();
+        return;
+      case RequestReader::Status::kTooLarge:
+      case RequestReader::Status::kMalformed:
+        on_parse_error(step.error);
+        return;
     }
-    if (parser_->is_header_done()) {
-      handle_request();
-      return;
-    }
-    if (used == 0) break;
   }
   std::size_t size = boost::beast::read_size(buffer_, 65536);
   if (size == 0) {
@@ -259,26 +186,8 @@ void Session::on_parse_error(error_code ec) {
 
 void Session::handle_request() {
   worker_.count_request();
-  RequestParser& p = *parser_;
-  auto view = [this](RequestParser::Span s) {
-    return std::string_view(arena_).substr(s.offset, s.size);
-  };
-  fields_.clear();
-  for (const auto& f : field_refs_) fields_.push_back({view(f.name), view(f.value)});
-
-  Request request;
-  request.method = p.method;
-  request.method_string = p.method == bhttp::verb::unknown ? view(p.method_span) : p.known_method;
-  request.target = view(p.target);
-  if (p.accept_index >= 0) request.accept = fields_[p.accept_index].value;
-  if (p.user_agent_index >= 0) request.user_agent = fields_[p.user_agent_index].value;
-  if (p.host_index >= 0) request.host = fields_[p.host_index].value;
+  Request& request = reader_.request();
   request.remote = remote_;
-  request.keep_alive = p.keep_alive();
-  request.version = static_cast<unsigned>(p.version);
-  auto length = p.content_length();
-  request.has_body = p.chunked() || (length && *length > 0);
-  request.headers = fields_;
   version_ = request.version;
 
   if (log::enabled(log::Level::kDebug)) note_request(request.method_string, request.target);
@@ -308,7 +217,7 @@ void Session::handle_request() {
   // A body we did not read (non-GET methods) makes the connection unusable for another request.
   const bool close = !request.keep_alive || request.has_body || response_.close || draining_ ||
                      shared_.closing_connections();
-  if (response_.deferred) {
+  if (response_.deferred()) {
     defer(head, close);
   } else {
     respond(head, close);
@@ -317,11 +226,11 @@ void Session::handle_request() {
 
 void Session::respond(bool head, bool close) {
   // 1xx would announce a second response that never comes; no interim responses here.
-  if (response_.status < 200 || response_.status > 999 || response_.deferred) {
+  if (response_.status < 200 || response_.status > 999 || response_.deferred()) {
     log::error("handler returned an invalid response", {{"status", response_.status}});
     response_ = Response::static_text(500, "internal server error\n");
   }
-  if (response_.stream) {
+  if (response_.stream()) {
     start_stream(head);
   } else {
     write_response(head, close);
@@ -329,7 +238,7 @@ void Session::respond(bool head, bool close) {
 }
 
 void Session::defer(bool head, bool close) {
-  auto start = std::move(response_.deferred);
+  auto start = std::move(std::get<Response::Deferred>(response_.content).start);
   response_ = Response{};
   state_ = State::kWaiting;
   deadline_ = worker_.now() + shared_.limits.send_timeout;
@@ -370,44 +279,13 @@ void Session::send_error(unsigned status, std::string_view body, bool head) {
 }
 
 void Session::serialize_head(bool close, bool stream) {
-  const Response& r = response_;
-  std::string& h = head_;
-  h.clear();
-  h += status_line(r.status);
-  if (stream) {
-    h += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
-  } else {
-    if (!r.content_type.empty() && !has_ctl(r.content_type)) {
-      h += "Content-Type: ";
-      h += r.content_type;
-      h += "\r\n";
-    }
-    if (body_allowed(r.status)) {
-      char digits[24];
-      auto end = std::to_chars(digits, digits + sizeof digits, r.body.size()).ptr;
-      h += "Content-Length: ";
-      h.append(digits, end);
-      h += "\r\n";
-    }
-  }
-  for (const auto& [name, value] : r.headers) {
-    if (!allowed_field(name, value)) continue;
-    if (stream && iequals(name, "cache-control")) continue;
-    h += name;
-    h += ": ";
-    h += value;
-    h += "\r\n";
-  }
-  h += "Date: ";
-  h += worker_.date();
-  h += "\r\n";
-  h += shared_.node_field;
-  if (close) {
-    h += "Connection: close\r\n";
-  } else if (version_ == 10 && !stream) {
-    h += "Connection: keep-alive\r\n";
-  }
-  h += "\r\n";
+  write_head(response_,
+             {.close = close,
+              .stream = stream,
+              .version = version_,
+              .date = worker_.date(),
+              .node_field = shared_.node_field},
+             head_);
 }
 
 void Session::write_response(bool head, bool close) {
@@ -415,7 +293,7 @@ void Session::write_response(bool head, bool close) {
   close_after_write_ = close;
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::const_buffer()};
   if (!head && body_allowed(response_.status)) {
-    buffers[1] = asio::buffer(response_.body.data(), response_.body.size());
+    buffers[1] = asio::buffer(response_.body().data(), response_.body().size());
   }
   state_ = State::kWriting;
   deadline_ = worker_.now() + shared_.limits.send_timeout;
@@ -428,7 +306,7 @@ void Session::write_response(bool head, bool close) {
 }
 
 void Session::on_write(error_code ec) {
-  response_.body_owner.reset();
+  response_.content = Response::Body{};  // drop the shared body now, not at the next request
   if (state_ != State::kWriting) return;
   if (ec) {
     close();
@@ -442,8 +320,8 @@ void Session::on_write(error_code ec) {
 }
 
 void Session::start_stream(bool head) {
-  feed_ = response_.stream;
-  response_.stream.reset();
+  feed_ = std::move(std::get<Response::Stream>(response_.content).feed);
+  response_.content = Response::Body{};
   if (head || draining_ || shared_.stopping.load(std::memory_order_relaxed)) {
     serialize_head(true, true);
     close_after_write_ = true;
@@ -600,7 +478,7 @@ void Session::close() {
 
 bool Session::request_started() const {
   // Beast consumes a complete request line before the fields arrive, so look at both.
-  return buffer_.size() > 0 || (parser_ && parser_->got_some());
+  return buffer_.size() > 0 || reader_.started();
 }
 
 void Session::on_tick(Clock::time_point now) {

@@ -26,32 +26,31 @@ http::Response App::page(const http::Request& request, Page kind) const {
   in.client_ip = client_ip(request);
   in.agent_source = deps_.agent_source;
   in.status_message = deps_.status ? deps_.status->get() : std::string();
-  http::Response r;
-  r.deferred = [this, in = std::move(in), kind](http::Response::Respond respond) mutable {
-    auto render = [in = std::move(in), kind,
-                   respond = std::move(respond)](client::Result<std::string> line) mutable {
-      in.node_info = std::move(line);
-      switch (kind) {
-        case Page::kHtml:
-          respond(no_store(http::Response::text(
-              200, render_html(in, find_asset("index.html")->body), http::kTextHtml)));
-          break;
-        case Page::kText:
-          respond(no_store(http::Response::text(200, render_text(in))));
-          break;
-        case Page::kNodeInfo:
-          respond(no_store(
-              http::Response::text(in.node_info ? 200 : 502, node_info_text(in.node_info) + "\n")));
-          break;
-      }
-    };
-    if (deps_.node_info) {
-      deps_.node_info(std::move(render));
-    } else {
-      render(client::Error{client::ErrorCode::kNoAgentConfigured, "no node agent client", 0});
-    }
-  };
-  return r;
+  return http::Response::later(
+      [this, in = std::move(in), kind](http::Response::Respond respond) mutable {
+        auto render = [in = std::move(in), kind,
+                       respond = std::move(respond)](client::Result<std::string> line) mutable {
+          in.node_info = std::move(line);
+          switch (kind) {
+            case Page::kHtml:
+              respond(no_store(http::Response::text(
+                  200, render_html(in, find_asset("index.html")->body), http::kTextHtml)));
+              break;
+            case Page::kText:
+              respond(no_store(http::Response::text(200, render_text(in))));
+              break;
+            case Page::kNodeInfo:
+              respond(no_store(http::Response::text(in.node_info ? 200 : 502,
+                                                    node_info_text(in.node_info) + "\n")));
+              break;
+          }
+        };
+        if (deps_.node_info) {
+          deps_.node_info(std::move(render));
+        } else {
+          render(client::Error{client::ErrorCode::kNoAgentConfigured, "no node agent client", 0});
+        }
+      });
 }
 
 http::Response App::handle(const http::Request& request) const {

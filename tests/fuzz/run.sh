@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for SECONDS each, JOBS at a time, starting from its committed seed
-# corpus (tests/fuzz/corpus/<name>/ for target fuzz_<name>). New corpus entries go to a scratch
+# corpus (tests/fuzz/corpus/<name>/ for target fuzz_<name>), with <name>.dict and the flags in
+# <name>.options when they exist. New corpus entries go to a scratch
 # directory, so the committed corpus only changes when someone copies interesting inputs back.
 # Fails if any target reports a crash, sanitizer error, leak, timeout or invariant violation;
 # the offending input is kept in tests/output/fuzz/.
@@ -25,9 +26,11 @@ done
 run_one() {
   local name=$1
   mkdir -p "$work/$name/corpus"
-  local rc=0 dict=()
-  [[ -f $here/$name.dict ]] && dict=(-dict="$here/$name.dict")
-  "$bin/fuzz_$name" "${dict[@]}" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
+  local rc=0 extra=()
+  [[ -f $here/$name.dict ]] && extra+=(-dict="$here/$name.dict")
+  # Optional per-target libFuzzer flags, one per line (e.g. -max_len=2048).
+  [[ -f $here/$name.options ]] && mapfile -t -O ${#extra[@]} extra < <(grep -v '^#' "$here/$name.options")
+  "$bin/fuzz_$name" "${extra[@]}" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
     "$work/$name/corpus" "$here/corpus/$name" >"$work/$name.log" 2>&1 || rc=$?
   echo "$rc" >"$work/$name.rc"

@@ -47,8 +47,8 @@ TEST_F(RoutesTest, RootServesTheSeedLineSharedWithoutCopy) {
   http::Response r = call(get("/"), state);
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.content_type, http::kTextPlain);
-  EXPECT_EQ(r.body, state->text);
-  EXPECT_EQ(r.body.data(), state->text.data());
+  EXPECT_EQ(r.body(), state->text);
+  EXPECT_EQ(r.body().data(), state->text.data());
 }
 
 TEST_F(RoutesTest, RootServesJsonOnlyWhenRankedAboveText) {
@@ -75,7 +75,7 @@ TEST_F(RoutesTest, RootServesJsonOnlyWhenRankedAboveText) {
     http::Response r = call(get("/", accept), state);
     EXPECT_EQ(r.status, 200u) << accept;
     EXPECT_EQ(r.content_type, json ? http::kApplicationJson : http::kTextPlain) << accept;
-    EXPECT_EQ(r.body, json ? state->json : state->text) << accept;
+    EXPECT_EQ(r.body(), json ? state->json : state->text) << accept;
   }
 }
 
@@ -85,9 +85,9 @@ TEST_F(RoutesTest, QueryStringsAreIgnored) {
 
 TEST_F(RoutesTest, AbsoluteFormTargetsAreServed) {
   auto state = sample(true, now_);
-  EXPECT_EQ(call(get("http://node-1:11559/v1/node"), state).body, state->json);
-  EXPECT_EQ(call(get("HTTP://node-1"), state).body, state->text);
-  EXPECT_EQ(call(get("https://x/metrics?y"), state).body, state->metrics);
+  EXPECT_EQ(call(get("http://node-1:11559/v1/node"), state).body(), state->json);
+  EXPECT_EQ(call(get("HTTP://node-1"), state).body(), state->text);
+  EXPECT_EQ(call(get("https://x/metrics?y"), state).body(), state->metrics);
   EXPECT_EQ(call(get("http://x/nope"), state).status, 404u);
   EXPECT_EQ(call(get("http:/v1/node"), state).status, 404u);
 }
@@ -110,15 +110,15 @@ TEST_F(RoutesTest, DataRoutesAnswer503WithTheReasonWhenSourcesFail) {
     http::Response r = call(get(target), state);
     EXPECT_EQ(r.status, 503u) << target;
     EXPECT_EQ(r.content_type, http::kTextPlain) << target;
-    EXPECT_EQ(r.body, state->unavailable) << target;
+    EXPECT_EQ(r.body(), state->unavailable) << target;
   }
   // JSON clients get the document itself: what could be read, nulls and `errors`.
   for (http::Request r : {get("/v1/node"), get("/v1/node/watch"), get("/", "application/json")}) {
     http::Response answer = call(r, state);
     EXPECT_EQ(answer.status, 503u) << r.target;
     EXPECT_EQ(answer.content_type, http::kApplicationJson) << r.target;
-    EXPECT_EQ(answer.body, state->json) << r.target;
-    EXPECT_FALSE(answer.stream) << r.target;
+    EXPECT_EQ(answer.body(), state->json) << r.target;
+    EXPECT_FALSE(answer.stream()) << r.target;
   }
   EXPECT_EQ(call(get("/healthz"), state).status, 200u);
   EXPECT_EQ(call(get("/metrics"), state).status, 200u);
@@ -135,7 +135,7 @@ TEST_F(RoutesTest, ReadinessFailsWhenTheSampleIsStale) {
   EXPECT_EQ(call(get("/readyz"), sample(true, now_ - std::chrono::seconds(3))).status, 200u);
   http::Response stale = call(get("/readyz"), sample(true, now_ - std::chrono::seconds(5)));
   EXPECT_EQ(stale.status, 503u);
-  EXPECT_NE(stale.body.find("stale"), std::string_view::npos);
+  EXPECT_NE(stale.body().find("stale"), std::string_view::npos);
 }
 
 TEST_F(RoutesTest, ReadinessFailsOnceShutdownBeganWhileEverythingElseServes) {
@@ -146,7 +146,7 @@ TEST_F(RoutesTest, ReadinessFailsOnceShutdownBeganWhileEverythingElseServes) {
   flag->store(true);
   http::Response r = call(get("/readyz"), state);
   EXPECT_EQ(r.status, 503u);
-  EXPECT_EQ(r.body, "shutting down\n");
+  EXPECT_EQ(r.body(), "shutting down\n");
   for (auto target : {"/", "/v1/node", "/metrics", "/healthz"}) {
     EXPECT_EQ(call(get(target), state).status, 200u) << target;
   }
@@ -154,13 +154,13 @@ TEST_F(RoutesTest, ReadinessFailsOnceShutdownBeganWhileEverythingElseServes) {
 
 TEST_F(RoutesTest, WatchStreamsTheFeed) {
   http::Response r = call(get("/v1/node/watch"), sample(true, now_));
-  EXPECT_EQ(r.stream, context_.feed);
+  EXPECT_EQ(r.stream(), context_.feed);
 }
 
 TEST_F(RoutesTest, AgentServesTheSelfReport) {
   http::Response r = call(get("/v1/agent"), sample(true, now_));
   EXPECT_EQ(r.status, 200u);
-  EXPECT_EQ(r.body, *context_.agent_report);
+  EXPECT_EQ(r.body(), *context_.agent_report);
 }
 
 TEST_F(RoutesTest, UnknownPathIs404EvenForOtherMethods) {
@@ -226,7 +226,7 @@ TEST_F(RoutesTest, HealthzFailsWhileOneSampleRunsTooLong) {
   heartbeat->begin(now_ - std::chrono::seconds(11));
   http::Response r = call(get("/healthz"), state);
   EXPECT_EQ(r.status, 503u);
-  EXPECT_EQ(r.body, "sampler stalled: one sample has run for 11s (a source read is stuck)\n");
+  EXPECT_EQ(r.body(), "sampler stalled: one sample has run for 11s (a source read is stuck)\n");
   heartbeat->end();
   EXPECT_EQ(call(get("/healthz"), state).status, 200u);
 }

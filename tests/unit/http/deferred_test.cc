@@ -17,12 +17,10 @@ class Parking {
   Handler handler() {
     return [this](const Request& r) {
       if (r.target != "/later") return Response::static_text(200, "now\n");
-      Response res;
-      res.deferred = [this](Response::Respond respond) {
+      return Response::later([this](Response::Respond respond) {
         std::lock_guard lock(mutex_);
         waiting_.push_back(std::move(respond));
-      };
-      return res;
+      });
     };
   }
   std::size_t parked() {

@@ -32,11 +32,12 @@ struct Fixture {
 
 // Runs a deferred answer to completion (the fake agent answers synchronously).
 http::Response resolve(http::Response r) {
-  if (!r.deferred) return r;
+  if (!r.deferred()) return r;
   std::optional<http::Response> answer;
-  r.deferred([&answer](http::Response a) { answer = std::move(a); });
+  std::get<http::Response::Deferred>(r.content).start(
+      [&answer](http::Response a) { answer = std::move(a); });
   EXPECT_TRUE(answer.has_value());
-  EXPECT_FALSE(answer->deferred);
+  EXPECT_FALSE(answer->deferred());
   return answer ? std::move(*answer) : http::Response{};
 }
 
@@ -55,14 +56,14 @@ TEST(App, TextPageForCurlAndOnText) {
   Fixture f;
   for (std::string_view path : {"/", "/text", "/text?x=1"}) {
     http::Response deferred = f.app.handle(get(path));
-    EXPECT_TRUE(deferred.deferred) << "pages must not wait on the event loop";
+    EXPECT_TRUE(deferred.deferred()) << "pages must not wait on the event loop";
     http::Response r = resolve(std::move(deferred));
     EXPECT_EQ(r.status, 200u) << path;
     EXPECT_EQ(r.content_type, http::kTextPlain);
-    EXPECT_NE(r.body.find("running in pod \"pod-1\" on node \"node-1\"."), std::string::npos);
-    EXPECT_NE(r.body.find("Client IP: 127.0.0.1"), std::string::npos);
-    EXPECT_NE(r.body.find("Node info: node-1 uptime: 1m0s"), std::string::npos);
-    EXPECT_NE(r.body.find("Status message: initial"), std::string::npos);
+    EXPECT_NE(r.body().find("running in pod \"pod-1\" on node \"node-1\"."), std::string::npos);
+    EXPECT_NE(r.body().find("Client IP: 127.0.0.1"), std::string::npos);
+    EXPECT_NE(r.body().find("Node info: node-1 uptime: 1m0s"), std::string::npos);
+    EXPECT_NE(r.body().find("Status message: initial"), std::string::npos);
   }
   EXPECT_EQ(f.agent_calls.load(), 3);
 }
@@ -84,24 +85,24 @@ TEST(App, HtmlPageShowsTheFactsAndStatusUpdates) {
   http::Response r = resolve(f.app.handle(get("/html")));
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.content_type, http::kTextHtml);
-  EXPECT_NE(r.body.find("<script src=\"/assets/kiada.js\"></script>"), std::string::npos);
-  EXPECT_NE(r.body.find("changed &lt;b&gt;"), std::string::npos);
-  EXPECT_NE(r.body.find("Node info: node-1 uptime"), std::string::npos);
+  EXPECT_NE(r.body().find("<script src=\"/assets/kiada.js\"></script>"), std::string::npos);
+  EXPECT_NE(r.body().find("changed &lt;b&gt;"), std::string::npos);
+  EXPECT_NE(r.body().find("Node info: node-1 uptime"), std::string::npos);
 }
 
 TEST(App, NodeInfoRouteGivesTheCardsTextForTheLivePage) {
   Fixture f;
   http::Response ok = resolve(f.app.handle(get("/node-info")));
   EXPECT_EQ(ok.status, 200u);
-  EXPECT_EQ(ok.body,
+  EXPECT_EQ(ok.body(),
             "node-1 uptime: 1m0s, load average: 0.10, 0.20, 0.30, "
             "active/total threads: 1/100\n");
   f.agent_error = client::Error{client::ErrorCode::kConnectionRefused, "127.0.0.1:1", 0};
   http::Response bad = resolve(f.app.handle(get("/node-info")));
   EXPECT_EQ(bad.status, 502u);
-  EXPECT_EQ(bad.body, "ERROR: connection refused: 127.0.0.1:1\n");
+  EXPECT_EQ(bad.body(), "ERROR: connection refused: 127.0.0.1:1\n");
   http::Response page = resolve(f.app.handle(get("/html")));
-  EXPECT_NE(page.body.find("class=\"error\">Node info: ERROR: connection refused: 127.0.0.1:1"),
+  EXPECT_NE(page.body().find("class=\"error\">Node info: ERROR: connection refused: 127.0.0.1:1"),
             std::string::npos);
 }
 
@@ -109,13 +110,13 @@ TEST(App, UnixSocketClients) {
   Fixture f;
   http::Request r = get("/text");
   r.remote.ip.reset();
-  EXPECT_NE(resolve(f.app.handle(r)).body.find("Client IP: unix"), std::string::npos);
+  EXPECT_NE(resolve(f.app.handle(r)).body().find("Client IP: unix"), std::string::npos);
 }
 
 TEST(App, EventsStreamTheRelayFeed) {
   Fixture f;
   http::Response r = f.app.handle(get("/events"));
-  EXPECT_EQ(r.stream, f.feed);
+  EXPECT_EQ(r.stream(), f.feed);
   EXPECT_EQ(r.content_type, http::kTextEventStream);
 }
 

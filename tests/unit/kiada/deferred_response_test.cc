@@ -42,18 +42,15 @@ class DeferredServer : public ::testing::Test {
     options.threads = 1;  // one loop: a blocked handler would stall every other request
     server_ = std::make_unique<http::Server>(options, [this](const http::Request& r) {
       if (r.target == "/slow") {
-        http::Response res;
-        res.deferred = [this](http::Response::Respond respond) {
+        return http::Response::later([this](http::Response::Respond respond) {
           std::lock_guard lock(parked_.mutex);
           parked_.waiting.push_back(std::move(respond));
           parked_.parked.set_value();
-        };
-        return res;
+        });
       }
       if (r.target == "/throws") {
-        http::Response res;
-        res.deferred = [](http::Response::Respond) { throw std::runtime_error("boom"); };
-        return res;
+        return http::Response::later(
+            [](http::Response::Respond) { throw std::runtime_error("boom"); });
       }
       return http::Response::static_text(200, "fast\n");
     });
