@@ -1,5 +1,6 @@
 #include "nodeinfo/parsers.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -216,10 +217,18 @@ Result<ProcStat> parse_stat(std::string_view text, long clk_tck) {
       target = &out.procs_running, bit = 8;
     } else if (key == "procs_blocked") {
       target = &out.procs_blocked, bit = 16;
+    } else if (key == "intr") {
+      // "intr <total> <per-irq counts...>": only the total is kept.
+      const std::string_view tok = next_field(line);
+      std::uint64_t total = 0;
+      if (!to_u64(tok, total)) return line_error(line_no, "bad value for intr");
+      if (out.interrupts) return line_error(line_no, "duplicate intr");
+      out.interrupts = total;
+      continue;
     } else if (key.empty()) {
       return line_error(line_no, "empty line");
     } else {
-      continue;  // intr, softirq and keys we do not use
+      continue;  // softirq and keys we do not use
     }
     const std::string_view tok = next_field(line);
     if (!to_u64(tok, *target) || !only_blanks(line)) {
@@ -238,6 +247,29 @@ Result<ProcStat> parse_stat(std::string_view text, long clk_tck) {
   }
   return out;
 }
+
+namespace {
+
+// A key that can become part of a metric name: letters, digits and '_', with at most one
+// "(...)" part as in "Active(anon)". Anything else (a hostile file) is left out.
+bool valid_meminfo_key(std::string_view key) {
+  if (key.empty() || key.size() > 64) return false;
+  int parens = 0;
+  for (char c : key) {
+    if (c == '(') {
+      if (parens != 0) return false;
+      parens = 1;
+    } else if (c == ')') {
+      if (parens != 1) return false;
+      parens = 2;
+    } else if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {
+      return false;
+    }
+  }
+  return parens != 1 && key.front() != '(' && !std::isdigit(static_cast<unsigned char>(key[0]));
+}
+
+}  // namespace
 
 Result<MemInfo> parse_meminfo(std::string_view text) {
   if (auto complete = check_complete(text); !complete) return complete.error();
@@ -273,6 +305,18 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
     if (!to_u64(value, n)) return line_error(line_no, "bad value " + quoted(value));
     if (!only_blanks(line) || (!unit.empty() && unit != "kB")) {
       return line_error(line_no, "unexpected text after value of " + quoted(key));
+    }
+    if (valid_meminfo_key(key)) {
+      if (out.lines.size() == kMaxMeminfoLines) {
+        return line_error(line_no, "more than " + std::to_string(kMaxMeminfoLines) + " fields");
+      }
+      if (unit == "kB" && n > std::numeric_limits<std::uint64_t>::max() / 1024) {
+        return line_error(line_no, "value of " + quoted(key) + " overflows");
+      }
+      for (const MemInfoLine& seen : out.lines) {
+        if (seen.key == key) return line_error(line_no, "duplicate " + quoted(key));
+      }
+      out.lines.push_back(MemInfoLine{std::string(key), unit == "kB" ? n * 1024 : n, unit == "kB"});
     }
     for (const Field& f : kFields) {
       if (f.name != key) continue;

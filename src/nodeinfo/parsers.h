@@ -92,11 +92,23 @@ struct ProcStat {
   std::uint64_t forks = 0;  // "processes": forks since boot
   std::uint64_t procs_running = 0;
   std::uint64_t procs_blocked = 0;
+  std::optional<std::uint64_t> interrupts;  // first number of "intr": all interrupts serviced
 };
 Result<ProcStat> parse_stat(std::string_view text, long clk_tck);
 
+// One line of /proc/meminfo as the kernel printed it, for node_exporter's one gauge per line.
+struct MemInfoLine {
+  std::string key;      // e.g. "MemTotal", "Active(anon)", "HugePages_Total"
+  std::uint64_t value;  // bytes when `bytes`, else the number as printed (e.g. pages)
+  bool bytes = false;   // the line had the "kB" unit
+};
+
+// At most this many lines are kept (a kernel prints about 55).
+inline constexpr std::size_t kMaxMeminfoLines = 256;
+
 // /proc/meminfo, converted to bytes ("kB" in the file means KiB). Fields the kernel did not
-// print stay empty; MemTotal and MemFree are required.
+// print stay empty; MemTotal and MemFree are required. `lines` holds every line whose key can
+// be a metric name, in file order.
 struct MemInfo {
   std::optional<std::uint64_t> mem_total;
   std::optional<std::uint64_t> mem_free;
@@ -108,6 +120,7 @@ struct MemInfo {
   std::optional<std::uint64_t> swap_free;
   std::optional<std::uint64_t> shmem;
   std::optional<std::uint64_t> s_reclaimable;
+  std::vector<MemInfoLine> lines;
 };
 Result<MemInfo> parse_meminfo(std::string_view text);
 

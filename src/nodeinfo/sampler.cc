@@ -1,5 +1,6 @@
 #include "nodeinfo/sampler.h"
 
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +39,10 @@ Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck, const Cl
       node_name_(std::move(node_name)),
       clk_tck_(clk_tck > 0 ? clk_tck : 100) {
   buf_.reserve(16 * 1024);
+  struct utsname u {};
+  if (::uname(&u) == 0) {
+    uname_ = Uname{u.sysname, u.release, u.version, u.machine, u.domainname};
+  }
 }
 
 const Sampler::SourceSpec& Sampler::spec(Source source) {
@@ -111,6 +116,7 @@ Snapshot Sampler::sample() {
     if (auto mi = parse_meminfo(buf_)) {
       snap.memory = Memory{mi->mem_total, mi->mem_free,   mi->mem_available, mi->buffers,
                            mi->cached,    mi->swap_total, mi->swap_free};
+      snap.meminfo = std::move(mi->lines);
     } else {
       snap.errors.push_back(reason(kMeminfo, mi.error().message()));
     }
@@ -132,6 +138,7 @@ Snapshot Sampler::sample() {
     }
   }
   snap.kernel_release = kernel_release_;
+  snap.uname = uname_;
   return snap;
 }
 
@@ -153,6 +160,7 @@ void Sampler::sample_stat(Snapshot& snap) {
   snap.forks = st->forks;
   snap.procs_running = st->procs_running;
   snap.procs_blocked = st->procs_blocked;
+  snap.interrupts = st->interrupts;
   // The aggregate line sums all possible cpus, so hot-unplug does not reset it; a different
   // btime means a different boot (or host root), and deltas across it are meaningless.
   if (previous_ && previous_->boot_time == st->boot_time) {

@@ -70,6 +70,7 @@ class Sampler {
   std::optional<PreviousStat> previous_;
   // The release cannot change without a reboot, so it is read until it succeeds once.
   std::optional<std::string> kernel_release_;
+  std::optional<Uname> uname_;  // read once at construction
 };
 
 // Utilisation per mode between two /proc/stat readings. A counter that went backwards (iowait

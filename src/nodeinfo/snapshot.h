@@ -51,6 +51,10 @@ struct Memory {  // /proc/meminfo, bytes
   std::optional<std::uint64_t> swap_used() const;  // swap_total - swap_free
 };
 
+struct Uname {  // node_uname_info's labels
+  std::string sysname, release, version, machine, domainname;
+};
+
 struct PressureSet {  // /proc/pressure/*; each empty when the file is missing or bad
   std::optional<Pressure> cpu;
   std::optional<Pressure> memory;
@@ -78,10 +82,15 @@ struct Snapshot {
   std::optional<std::uint64_t> procs_blocked;
 
   Memory memory;
-  PressureSet pressure;  // all empty on kernels without PSI
+  std::vector<MemInfoLine> meminfo;         // every /proc/meminfo line, for node_memory_*
+  std::optional<std::uint64_t> interrupts;  // /proc/stat intr total
+  PressureSet pressure;                     // all empty on kernels without PSI
   // sysfs devices/system/node/online; empty on kernels without NUMA support (no such file).
   std::optional<std::uint32_t> numa_nodes;
   std::optional<std::string> kernel_release;  // /proc/sys/kernel/osrelease
+  // uname(2) of the kernel, which a pod shares with its node; the node name stands in for the
+  // pod's own UTS nodename. Empty when uname failed.
+  std::optional<Uname> uname;
 
   std::vector<std::string> errors;  // "<path>: <reason>", one per failed source
 

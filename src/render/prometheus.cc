@@ -126,6 +126,7 @@ std::string render_prometheus(const nodeinfo::Snapshot& s) {
           s.procs_blocked);
   o.counter("node_context_switches_total", "Total number of context switches.", s.context_switches);
   o.counter("node_forks_total", "Total number of forks.", s.forks);
+  o.counter("node_intr_total", "Total number of interrupts serviced.", s.interrupts);
   if (!s.per_cpu_seconds.empty()) {
     o.family("node_cpu_seconds_total", "counter", "Seconds the CPUs spent in each mode.");
     for (const auto& c : s.per_cpu_seconds) {
@@ -150,18 +151,25 @@ std::string render_prometheus(const nodeinfo::Snapshot& s) {
   o.gauge("nodeagent_numa_nodes", "NUMA nodes online (/sys/devices/system/node/online).",
           s.numa_nodes);
 
-  // /proc/meminfo. node_exporter calls these node_memory_MemTotal_bytes etc.; those camelCase
-  // names fail `promtool check metrics`, so they are snake_case here. docs/api.md gives the
-  // relabel rules that restore node_exporter's names for existing dashboards.
-  const auto& m = s.memory;
-  o.gauge("node_memory_mem_total_bytes", "Total usable RAM (MemTotal), bytes.", m.total);
-  o.gauge("node_memory_mem_free_bytes", "Unused RAM (MemFree), bytes.", m.free);
-  o.gauge("node_memory_mem_available_bytes",
-          "RAM available for new work without swapping (MemAvailable), bytes.", m.available);
-  o.gauge("node_memory_buffers_bytes", "Block device buffers (Buffers), bytes.", m.buffers);
-  o.gauge("node_memory_cached_bytes", "Page cache (Cached), bytes.", m.cached);
-  o.gauge("node_memory_swap_total_bytes", "Total swap space (SwapTotal), bytes.", m.swap_total);
-  o.gauge("node_memory_swap_free_bytes", "Unused swap space (SwapFree), bytes.", m.swap_free);
+  // /proc/meminfo: node_exporter's one gauge per line, named after the kernel's key
+  // ("Active(anon)" -> node_memory_Active_anon_bytes; no "_bytes" for a line without "kB", e.g.
+  // node_memory_HugePages_Total). Their camelCase is node_exporter's, kept for its dashboards.
+  std::string name;  // reused: one allocation for every line
+  for (const auto& line : s.meminfo) {
+    name.assign("node_memory_");
+    for (char c : line.key) {
+      if (c == '(') {
+        name.push_back('_');
+      } else if (c != ')') {
+        name.push_back(c);
+      }
+    }
+    if (line.bytes) name.append("_bytes");
+    fmt::format_to(std::back_inserter(buf),
+                   "# HELP {0} Memory information field {1}.\n# TYPE {0} gauge\n", name,
+                   std::string_view(name).substr(12));
+    o.sample(name, line.value);
+  }
 
   // /proc/pressure/*: node_exporter exports "some" as waiting, "full" as stalled; cpu "full" is
   // always zero at system level, so like node_exporter we leave it out.
@@ -201,6 +209,23 @@ std::string render_prometheus(const nodeinfo::Snapshot& s) {
     buf.append("\",kernel_release=\"");
     append_label_value(buf, *s.kernel_release);
     buf.append("\"} 1\n");
+  }
+  if (s.uname) {
+    const auto& u = *s.uname;
+    o.family("node_uname_info", "gauge",
+             "Labeled system information as provided by the uname system call.");
+    const std::pair<std::string_view, std::string_view> labels[] = {
+        {"domainname", u.domainname}, {"machine", u.machine}, {"nodename", s.node_name},
+        {"release", u.release},       {"sysname", u.sysname}, {"version", u.version}};
+    buf.append("node_uname_info{");
+    for (const auto& [label, value] : labels) {
+      if (label != "domainname") buf.push_back(',');
+      buf.append(label);
+      buf.append("=\"");
+      append_label_value(buf, value);
+      buf.push_back('"');
+    }
+    buf.append("} 1\n");
   }
   return buf;
 }

@@ -126,6 +126,22 @@ TEST(ParseStat, CapturedFixture) {
   EXPECT_GT(r->context_switches, 0u);
   EXPECT_GT(r->forks, 0u);
   EXPECT_EQ(r->procs_running, 1u);
+  EXPECT_EQ(r->interrupts, 483338u);  // intr 483338 0 0 ...: the total only
+}
+
+TEST(ParseStat, IntrIsOptionalButChecked) {
+  const std::string base =
+      "cpu  1 0 1 1 0 0 0 0 0 0\nbtime 1\nctxt 1\nprocesses 1\nprocs_running 1\n"
+      "procs_blocked 0\n";
+  auto without = parse_stat(base, 100);
+  ASSERT_TRUE(without) << without.error().message();
+  EXPECT_FALSE(without->interrupts);  // not invented
+  auto bad = parse_stat(base + "intr x 1 2\n", 100);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("bad value for intr"), std::string::npos);
+  auto twice = parse_stat(base + "intr 5 1\nintr 6 1\n", 100);
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message().find("duplicate intr"), std::string::npos);
 }
 
 TEST(ParseStat, ManyCpusAndGuest) {
@@ -235,6 +251,41 @@ TEST(ParseMeminfo, CapturedFixtureInBytes) {
   ASSERT_TRUE(r->cached);
   EXPECT_EQ(*r->swap_total, 0u);
   EXPECT_EQ(*r->swap_free, 0u);
+}
+
+TEST(ParseMeminfo, EveryLineIsKeptInFileOrder) {
+  auto r = parse_meminfo(fixture("vm-2cpu-psi", "meminfo"));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->lines.size(), 53u);  // one per line of the file
+  EXPECT_EQ(r->lines[0].key, "MemTotal");
+  EXPECT_EQ(r->lines[0].value, 24683620ull * 1024);
+  EXPECT_TRUE(r->lines[0].bytes);
+  bool saw_anon = false, saw_pages = false;
+  for (const auto& line : r->lines) {
+    if (line.key == "Active(anon)") saw_anon = line.bytes;
+    if (line.key == "HugePages_Total") saw_pages = !line.bytes && line.value == 0;
+  }
+  EXPECT_TRUE(saw_anon);
+  EXPECT_TRUE(saw_pages) << "a count without kB stays a count";
+}
+
+TEST(ParseMeminfo, KeysThatCannotBeMetricNamesAreLeftOut) {
+  auto r = parse_meminfo(
+      "MemTotal: 1 kB\nMemFree: 1 kB\nBad Key: 1 kB\nx\"}{: 2 kB\nA(b)(c): 3\nA(b: 4\n"
+      "(x): 5\n9lives: 6\nOk_(fine): 7 kB\n");
+  ASSERT_TRUE(r) << r.error().message();
+  std::vector<std::string> keys;
+  for (const auto& line : r->lines) keys.push_back(line.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"MemTotal", "MemFree", "Ok_(fine)"}));
+}
+
+TEST(ParseMeminfo, ABloatedFileIsRefused) {
+  std::string text = "MemTotal: 1 kB\nMemFree: 1 kB\n";
+  for (std::size_t i = 0; i < kMaxMeminfoLines; ++i) text += "F" + std::to_string(i) + ": 1\n";
+  auto r = parse_meminfo(text);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("more than 256 fields"), std::string::npos)
+      << r.error().message();
 }
 
 TEST(ParseMeminfo, OnlyRequiredFields) {

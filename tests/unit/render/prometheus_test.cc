@@ -87,13 +87,16 @@ TEST(RenderPrometheus, FullSnapshot) {
            "node_cpu_guest_seconds_total{cpu=\"0\",mode=\"nice\"} 0",
            "nodeagent_cpus_online 2",
            "nodeagent_numa_nodes 2",
-           "node_memory_mem_total_bytes 8589934592",
-           "node_memory_mem_free_bytes 1073741824",
-           "node_memory_mem_available_bytes 6442450944",
-           "node_memory_buffers_bytes 1048576",
-           "node_memory_cached_bytes 2147483648",
-           "node_memory_swap_total_bytes 1073741824",
-           "node_memory_swap_free_bytes 536870912",
+           "# TYPE node_intr_total counter",
+           "node_intr_total 123456789",
+           "# TYPE node_memory_MemTotal_bytes gauge",
+           "node_memory_MemTotal_bytes 8589934592",
+           "node_memory_MemAvailable_bytes 6442450944",
+           "node_memory_Active_anon_bytes 1048576",
+           "node_memory_HugePages_Total 4",
+           "# TYPE node_uname_info gauge",
+           "node_uname_info{domainname=\"(none)\",machine=\"x86_64\",nodename=\"kind-worker\","
+           "release=\"6.1.0-18-amd64\",sysname=\"Linux\",version=\"#1 SMP Debian 6.1.76-1\"} 1",
            "node_pressure_cpu_waiting_seconds_total 9182.73645",
            "node_pressure_memory_waiting_seconds_total 1.234567",
            "node_pressure_memory_stalled_seconds_total 0.987654",
@@ -122,13 +125,17 @@ TEST(RenderPrometheus, MissingReadingsOmitTheirFamilies) {
 
 TEST(RenderPrometheus, PartialMemoryOmitsOnlyThatFamily) {
   auto s = full_snapshot();
-  s.memory.available.reset();
+  s.meminfo.erase(s.meminfo.begin() + 1);  // a kernel without MemAvailable
+  s.interrupts.reset();
+  s.uname.reset();
   s.pressure.io.reset();
   s.pressure.memory->full.reset();
   const std::string text = render_prometheus(s);
   expect_well_formed(text);
-  EXPECT_EQ(text.find("node_memory_mem_available_bytes"), std::string::npos);
-  EXPECT_NE(text.find("node_memory_mem_total_bytes"), std::string::npos);
+  EXPECT_EQ(text.find("node_memory_MemAvailable_bytes"), std::string::npos);
+  EXPECT_NE(text.find("node_memory_MemTotal_bytes"), std::string::npos);
+  EXPECT_EQ(text.find("node_intr_total"), std::string::npos);
+  EXPECT_EQ(text.find("node_uname_info"), std::string::npos);
   EXPECT_EQ(text.find("node_pressure_io"), std::string::npos);
   EXPECT_EQ(text.find("node_pressure_memory_stalled"), std::string::npos);
   EXPECT_NE(text.find("node_pressure_memory_waiting"), std::string::npos);
@@ -141,6 +148,7 @@ TEST(RenderPrometheus, LabelValuesAreEscaped) {
   EXPECT_TRUE(
       has_line(text, R"(nodeagent_node_info{node="a\"b\\c\nd",kernel_release="6.1.0-18-amd64"} 1)"))
       << text;
+  EXPECT_NE(text.find(R"(,nodename="a\"b\\c\nd",)"), std::string::npos) << text;
 }
 
 TEST(RenderPrometheus, FixtureHosts) {
@@ -155,7 +163,7 @@ TEST(RenderPrometheus, FixtureHosts) {
   const std::string tiny = render_prometheus(sample_host("tiny-1cpu-nopsi", "n"));
   expect_well_formed(tiny);
   EXPECT_EQ(tiny.find("node_pressure"), std::string::npos);
-  EXPECT_TRUE(has_line(tiny, "node_memory_swap_total_bytes 536866816"));
+  EXPECT_TRUE(has_line(tiny, "node_memory_SwapTotal_bytes 536866816"));
   for (const char* host : {"vm-2cpu-psi", "truncated", "garbage"}) {
     SCOPED_TRACE(host);
     expect_well_formed(render_prometheus(sample_host(host, "n")));

@@ -31,6 +31,13 @@ inline nodeinfo::Snapshot full_snapshot() {
   s.procs_running = 3;
   s.procs_blocked = 1;
   s.memory = {8ull << 30, 1ull << 30, 6ull << 30, 1ull << 20, 2ull << 30, 1ull << 30, 1ull << 29};
+  s.meminfo = {{"MemTotal", 8ull << 30, true},
+               {"MemAvailable", 6ull << 30, true},
+               {"Active(anon)", 1ull << 20, true},
+               {"HugePages_Total", 4, false}};
+  s.interrupts = 123456789;
+  s.uname =
+      nodeinfo::Uname{"Linux", "6.1.0-18-amd64", "#1 SMP Debian 6.1.76-1", "x86_64", "(none)"};
   s.pressure.cpu = nodeinfo::Pressure{{1.53, 1.77, 2.2, 9182736450}, std::nullopt};
   s.pressure.memory = nodeinfo::Pressure{{0.12, 0.08, 0.02, 1234567},
                                          nodeinfo::PressureStat{0.1, 0.05, 0.01, 987654}};
