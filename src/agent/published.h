@@ -12,9 +12,28 @@
 #include <string>
 #include <utility>
 
+#include "http/gzip.h"
 #include "nodeinfo/snapshot.h"
 
 namespace nodeagent::agent {
+
+// `metrics` gzip-compressed, made once per sample by the first request that accepts gzip
+// (Prometheus does; most samples are never scraped, so compressing every sample would be waste)
+// and shared by every later one.
+class LazyGzip {
+ public:
+  // Null when compression failed: the identity body is served instead.
+  const std::string* get(const std::string& body) const {
+    std::call_once(once_, [&] {
+      if (auto z = http::gzip(body)) compressed_ = std::move(*z);
+    });
+    return compressed_ ? &*compressed_ : nullptr;
+  }
+
+ private:
+  mutable std::once_flag once_;
+  mutable std::optional<std::string> compressed_;
+};
 
 struct Published {
   std::shared_ptr<const nodeinfo::Snapshot> snapshot;
@@ -24,6 +43,9 @@ struct Published {
   std::string text;         // GET /          (text/plain)
   std::string json;         // GET /v1/node   (application/json)
   std::string metrics;      // GET /metrics   (node metrics + the agent's own)
+  std::unique_ptr<LazyGzip> metrics_gzip = std::make_unique<LazyGzip>();
+
+  const std::string* gzipped_metrics() const { return metrics_gzip->get(metrics); }
 };
 
 // Thread-safety: publish() from the sampler thread, current() from any thread.

@@ -153,10 +153,18 @@ http::Response respond(const http::Request& request, const std::shared_ptr<const
     }
     case Route::kNode:
       return node_document(state);
-    case Route::kMetrics:
+    case Route::kMetrics: {
       // Served even when the seed line's sources fail: the agent's own metrics still matter.
       if (!state) return unavailable(state);
-      return shared_body(200, kMetrics, state, state->metrics);
+      const std::string* gz = nullptr;
+      if (http::accept_quality(request.header("Accept-Encoding"), "gzip") > 0) {
+        gz = state->gzipped_metrics();
+      }
+      http::Response r = shared_body(200, kMetrics, state, gz ? *gz : state->metrics);
+      if (gz) r.headers.emplace_back("Content-Encoding", "gzip");
+      r.headers.emplace_back("Vary", "Accept-Encoding");  // caches must not mix the two forms
+      return r;
+    }
     case Route::kWatch:
       if (!state || !state->ok) return node_document(state);
       return http::Response::event_stream(context.feed);

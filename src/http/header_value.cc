@@ -41,6 +41,8 @@ int quality(std::string_view params) {
 int specificity(std::string_view range, std::string_view media_type) {
   if (iequals(range, media_type)) return 3;
   if (range == "*/*") return 1;
+  // A content coding ("gzip") has no '/'; Accept-Encoding's wildcard is a bare "*".
+  if (range == "*" && media_type.find('/') == std::string_view::npos) return 1;
   std::size_t slash = media_type.find('/');
   if (slash != std::string_view::npos && range.size() == slash + 2 && range.substr(slash) == "/*" &&
       iequals(range.substr(0, slash), media_type.substr(0, slash))) {

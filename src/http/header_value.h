@@ -17,6 +17,8 @@ std::string_view trim_ows(std::string_view s);
 // section 12.5.1 says; among equally specific ranges the first wins, and media-type parameters
 // other than q are ignored. 0 when no range matches, when the match has q=0 or a q that is not
 // an RFC 9110 qvalue, and for an empty header: callers pick their default themselves.
+// Accept-Encoding reads the same way (section 12.5.3): accept_quality(value, "gzip"), with "*"
+// matching any coding.
 int accept_quality(std::string_view accept, std::string_view media_type);
 
 }  // namespace nodeagent::http

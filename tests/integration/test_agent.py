@@ -1,4 +1,5 @@
 """The real node-agent binary on loopback: formats, routes, errors, signals."""
+import gzip
 import json
 import os
 import pathlib
@@ -164,6 +165,22 @@ def test_metrics_pass_promtool(agent):
     findings = (check.stdout + check.stderr).decode().splitlines()
     camel = re.compile(r"^node_memory_\w+ metric names should be written in 'snake_case' not 'camelCase'$")
     assert [f for f in findings if not camel.match(f)] == [], findings
+
+
+def test_metrics_are_gzipped_for_clients_that_ask(agent):
+    status, headers, plain = get(agent, "/metrics")
+    assert status == 200 and "Content-Encoding" not in headers
+    assert headers["Vary"] == "Accept-Encoding"
+    status, headers, body = get(agent, "/metrics", headers={"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert headers["Vary"] == "Accept-Encoding"
+    assert int(headers["Content-Length"]) == len(body)
+    text = gzip.decompress(body).decode()
+    # Another sample may have been taken in between: the same families, not the same values.
+    families = lambda t: re.findall(r"^# TYPE (\S+)", t, re.M)
+    assert families(text) == families(plain.decode())
+    assert len(body) * 4 < len(plain), (len(body), len(plain))
 
 
 def test_prometheus_scrapes_the_agent(agent, start, tmp_path):

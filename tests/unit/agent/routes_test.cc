@@ -1,8 +1,11 @@
 #include "agent/routes.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 namespace nodeagent::agent {
 namespace {
@@ -10,7 +13,7 @@ namespace {
 using boost::beast::http::verb;
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<const Published> sample(bool ok, Clock::time_point at) {
+std::shared_ptr<Published> sample(bool ok, Clock::time_point at) {
   auto p = std::make_shared<Published>();
   p->snapshot = std::make_shared<nodeinfo::Snapshot>();
   p->sampled_at = at;
@@ -180,6 +183,58 @@ TEST_F(RoutesTest, OtherMethodsAre405WithAllow) {
     EXPECT_EQ(resp.headers[0].first, "Allow");
     EXPECT_EQ(resp.headers[0].second, "GET, HEAD");
   }
+}
+
+std::string header(const http::Response& r, std::string_view name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == name) return v;
+  }
+  return {};
+}
+
+std::string gunzip(std::string_view z) {
+  z_stream s{};
+  EXPECT_EQ(inflateInit2(&s, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(z.data()));
+  s.avail_in = static_cast<uInt>(z.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&s, Z_FINISH), Z_STREAM_END);
+  out.resize(s.total_out);
+  inflateEnd(&s);
+  return out;
+}
+
+TEST_F(RoutesTest, MetricsAreGzippedOncePerSampleForClientsThatAcceptIt) {
+  auto p = sample(true, now_);
+  for (int i = 0; i < 500; ++i)
+    p->metrics += "node_cpu_seconds_total{cpu=\"" + std::to_string(i) + "\"} 1\n";
+  std::shared_ptr<const Published> state = p;
+  std::vector<http::HeaderField> fields{{"Accept-Encoding", "deflate, gzip;q=0.8, br"}};
+  http::Request r = get("/metrics");
+  r.headers = fields;
+  http::Response first = call(r, state);
+  EXPECT_EQ(first.status, 200u);
+  EXPECT_EQ(header(first, "Content-Encoding"), "gzip");
+  EXPECT_EQ(header(first, "Vary"), "Accept-Encoding");
+  EXPECT_LT(first.body().size(), state->metrics.size() / 4);
+  EXPECT_EQ(gunzip(first.body()), state->metrics);
+  // The second request gets the same compressed bytes: compressed once, not per request.
+  EXPECT_EQ(call(r, state).body().data(), first.body().data());
+
+  for (std::string_view refused : {"", "identity", "gzip;q=0", "br, *;q=0", "x-gzip2"}) {
+    std::vector<http::HeaderField> f{{"accept-encoding", refused}};
+    http::Request plain = get("/metrics");
+    plain.headers = f;
+    http::Response answer = call(plain, state);
+    EXPECT_EQ(answer.body().data(), state->metrics.data()) << refused;
+    EXPECT_EQ(header(answer, "Content-Encoding"), "") << refused;
+    EXPECT_EQ(header(answer, "Vary"), "Accept-Encoding") << refused;
+  }
+  std::vector<http::HeaderField> any{{"Accept-Encoding", "*"}};
+  r.headers = any;
+  EXPECT_EQ(header(call(r, state), "Content-Encoding"), "gzip");
 }
 
 TEST_F(RoutesTest, HeadIsServedLikeGet) {

@@ -59,7 +59,11 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"application/json;q=1.001", "application/json", 0},
                     Case{"application/json;q=-0", "application/json", 0},
                     Case{",,,;;;", "application/json", 0}, Case{"*/*;q=", "text/plain", 0},
-                    Case{"appl/*", "application/json", 0}, Case{"*", "text/plain", 0}));
+                    Case{"appl/*", "application/json", 0}, Case{"*", "text/plain", 0},
+                    // Accept-Encoding (RFC 9110 section 12.5.3): codings are tokens, "*" is any.
+                    Case{"gzip", "gzip", 1000}, Case{"GZIP;q=0.5", "gzip", 500},
+                    Case{"br, *;q=0.1", "gzip", 100}, Case{"*;q=0.1, gzip;q=0", "gzip", 0},
+                    Case{"x-gzip", "gzip", 0}));
 
 }  // namespace
 }  // namespace nodeagent::http
