@@ -5,44 +5,16 @@
 #include <limits>
 #include <optional>
 
+#include "nodeinfo/tokens.h"
+
 namespace nodeagent::agent {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-// A short, printable excerpt of the offending bytes, in quotes.
-std::string quoted(std::string_view tok) {
-  std::string out = "\"";
-  for (char c : tok.substr(0, kMaxSelfExcerpt)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u >= 0x20 && u < 0x7f && c != '"' && c != '\\' ? c : '?');
-  }
-  if (tok.size() > kMaxSelfExcerpt) out += "...";
-  out += '"';
-  return out;
-}
+using nodeinfo::next_field;
+using nodeinfo::quoted;
+using nodeinfo::to_u64;
 
 Error malformed(std::string detail) { return Error{Errc::kMalformed, std::move(detail)}; }
-
-bool to_u64(std::string_view tok, std::uint64_t& out) {
-  if (tok.empty()) return false;
-  for (char c : tok) {
-    if (c < '0' || c > '9') return false;
-  }
-  const auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), out);
-  return ec == std::errc() && ptr == tok.data() + tok.size();
-}
-
-// Next blank-separated token of `rest`; empty when only blanks are left.
-std::string_view next_field(std::string_view& rest) {
-  std::size_t i = 0;
-  while (i < rest.size() && is_blank(rest[i])) ++i;
-  std::size_t j = i;
-  while (j < rest.size() && !is_blank(rest[j])) ++j;
-  const std::string_view field = rest.substr(i, j - i);
-  rest.remove_prefix(j);
-  return field;
-}
 
 }  // namespace
 

@@ -19,10 +19,11 @@
 
 #include "nodeagent/error.h"
 #include "nodeinfo/host_fs.h"
+#include "nodeinfo/parsers.h"
 
 namespace nodeagent::agent {
 
-inline constexpr std::size_t kMaxSelfExcerpt = 16;
+inline constexpr std::size_t kMaxSelfExcerpt = nodeinfo::kMaxExcerpt;  // the same quoting rule
 
 // /proc/self/statm: "size resident shared text lib data dt\n", seven counts of pages.
 struct Statm {

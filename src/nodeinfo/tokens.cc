@@ -1,0 +1,55 @@
+#include "nodeinfo/tokens.h"
+
+#include <charconv>
+
+#include "nodeinfo/parsers.h"
+
+namespace nodeagent::nodeinfo {
+
+std::string_view next_line(std::string_view& rest) {
+  const std::size_t nl = rest.find('\n');
+  const std::string_view line = rest.substr(0, nl);
+  rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+  return line;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view next_field(std::string_view& rest) {
+  std::size_t i = 0;
+  while (i < rest.size() && is_blank(rest[i])) ++i;
+  std::size_t j = i;
+  while (j < rest.size() && !is_blank(rest[j])) ++j;
+  const std::string_view field = rest.substr(i, j - i);
+  rest.remove_prefix(j);
+  return field;
+}
+
+bool only_blanks(std::string_view s) {
+  for (char c : s) {
+    if (!is_blank(c)) return false;
+  }
+  return true;
+}
+
+bool to_u64(std::string_view tok, std::uint64_t& out) {
+  if (tok.empty()) return false;
+  for (char c : tok) {
+    if (c < '0' || c > '9') return false;
+  }
+  const auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), out);
+  return ec == std::errc() && ptr == tok.data() + tok.size();
+}
+
+std::string quoted(std::string_view tok) {
+  std::string out = "\"";
+  for (char c : tok.substr(0, kMaxExcerpt)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7f && c != '"' && c != '\\' ? c : '?');
+  }
+  if (tok.size() > kMaxExcerpt) out += "...";
+  out += '"';
+  return out;
+}
+
+}  // namespace nodeagent::nodeinfo

@@ -1,0 +1,30 @@
+#pragma once
+// The small tokenizer every /proc parser shares (the host parsers in parsers.cc and the agent's
+// /proc/self parsers): lines, blank-separated fields, plain decimal counts, and the one safe way
+// to quote a bad token in an error.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nodeagent::nodeinfo {
+
+// Splits off the next line (without '\n'); the rest when there is no '\n'.
+std::string_view next_line(std::string_view& rest);
+
+bool is_blank(char c);  // space or tab
+
+// Next blank-separated token; empty when only blanks are left.
+std::string_view next_field(std::string_view& rest);
+
+bool only_blanks(std::string_view s);
+
+// Digits only (no sign, no blanks), fitting 64 bits.
+bool to_u64(std::string_view tok, std::uint64_t& out);
+
+// A short, printable excerpt of the offending token. A root may point at files we should not
+// publish (a symlink was refused, but a bind mount is not), so an error quotes at most
+// kMaxExcerpt (parsers.h) bytes, and only printable ASCII other than the quote and backslash.
+std::string quoted(std::string_view tok);
+
+}  // namespace nodeagent::nodeinfo
