@@ -1,25 +1,15 @@
 #include "agent/self_metrics.h"
 
-#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <iterator>
 
 #include "agent/self_proc.h"
+#include "metrics/family.h"
 
 namespace nodeagent::agent {
 namespace {
-
-void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-}
-
-template <class T>
-void sample(std::string& out, std::string_view name, T value) {
-  fmt::format_to(std::back_inserter(out), "{} {}\n", name, value);
-}
 
 Error errno_error(int err, std::string detail) {
   return Error{{err, boost::system::system_category()}, std::move(detail)};
@@ -59,25 +49,19 @@ ProcessStats read_process_stats(double start_time_seconds, const Result<nodeinfo
 }
 
 std::string render_self_metrics(const SelfMetricsInput& in) {
-  std::string out;
-  out.reserve(4096);
+  using metrics::Type;
+  metrics::FamilySet set;
 
-  family(out, "nodeagent_http_requests_total", "counter",
-         "HTTP requests answered by the agent's routes, by route and status code.");
+  auto& requests = set.add(
+      "nodeagent_http_requests_total",
+      "HTTP requests answered by the agent's routes, by route and status code.", Type::kCounter);
   for (std::size_t r = 0; r < kRouteCount; ++r) {
     auto route = static_cast<Route>(r);
     for (unsigned code : RequestCounters::kCodes) {
       std::uint64_t n = in.requests.get(route, code);
       if (n == 0 && code != 200) continue;  // keep 200 series present so rates start at zero
-      if (code == 0) {
-        fmt::format_to(std::back_inserter(out),
-                       "nodeagent_http_requests_total{{route=\"{}\",code=\"other\"}} {}\n",
-                       route_path(route), n);
-      } else {
-        fmt::format_to(std::back_inserter(out),
-                       "nodeagent_http_requests_total{{route=\"{}\",code=\"{}\"}} {}\n",
-                       route_path(route), code, n);
-      }
+      const std::string code_text = code == 0 ? "other" : std::to_string(code);
+      requests.add({{"route", route_path(route)}, {"code", code_text}}, n);
     }
   }
 
@@ -88,53 +72,54 @@ std::string render_self_metrics(const SelfMetricsInput& in) {
       {408, s.request_timeouts.load()},
       {431, s.header_too_large.load()}};
   for (const auto& [code, n] : refused) {
-    if (n == 0) continue;
-    fmt::format_to(std::back_inserter(out),
-                   "nodeagent_http_requests_total{{route=\"none\",code=\"{}\"}} {}\n", code, n);
+    if (n != 0) requests.add({{"route", "none"}, {"code", std::to_string(code)}}, n);
   }
 
-  family(out, "nodeagent_http_streams_dropped_total", "counter",
-         "Server-Sent Events watchers dropped for falling too far behind (never reading).");
-  sample(out, "nodeagent_http_streams_dropped_total", s.streams_dropped.load());
-  family(out, "nodeagent_http_connections_open", "gauge", "Client connections open now.");
-  sample(out, "nodeagent_http_connections_open", s.connections_open.load());
-  family(out, "nodeagent_http_connections_accepted_total", "counter",
-         "Client connections accepted.");
-  sample(out, "nodeagent_http_connections_accepted_total", s.connections_accepted.load());
-  family(out, "nodeagent_http_connections_rejected_total", "counter",
-         "Connections closed at once because --max-connections were open.");
-  sample(out, "nodeagent_http_connections_rejected_total", s.connections_rejected.load());
+  auto one = [&set](std::string name, std::string help, Type type, metrics::Value v) {
+    set.add(std::move(name), std::move(help), type).add(v);
+  };
+  one("nodeagent_http_streams_dropped_total",
+      "Server-Sent Events watchers dropped for falling too far behind (never reading).",
+      Type::kCounter, std::uint64_t{s.streams_dropped.load()});
+  one("nodeagent_http_connections_open", "Client connections open now.", Type::kGauge,
+      std::uint64_t{s.connections_open.load()});
+  one("nodeagent_http_connections_accepted_total", "Client connections accepted.", Type::kCounter,
+      std::uint64_t{s.connections_accepted.load()});
+  one("nodeagent_http_connections_rejected_total",
+      "Connections closed at once because --max-connections were open.", Type::kCounter,
+      std::uint64_t{s.connections_rejected.load()});
 
-  family(out, "nodeagent_last_sample_timestamp_seconds", "gauge",
-         "Unix time of the sample being served; its age is time() minus this.");
-  sample(out, "nodeagent_last_sample_timestamp_seconds", in.sample_timestamp_seconds);
-  family(out, "nodeagent_sample_duration_seconds", "gauge",
-         "Wall time the last sample took to read and parse every source.");
-  sample(out, "nodeagent_sample_duration_seconds", in.sample_duration_seconds);
-  family(out, "nodeagent_sample_source_errors", "gauge",
-         "Sources that could not be read or parsed in the last sample.");
-  sample(out, "nodeagent_sample_source_errors", in.sample_errors);
+  one("nodeagent_last_sample_timestamp_seconds",
+      "Unix time of the sample being served; its age is time() minus this.", Type::kGauge,
+      in.sample_timestamp_seconds);
+  one("nodeagent_sample_duration_seconds",
+      "Wall time the last sample took to read and parse every source.", Type::kGauge,
+      in.sample_duration_seconds);
+  one("nodeagent_sample_source_errors",
+      "Sources that could not be read or parsed in the last sample.", Type::kGauge,
+      in.sample_errors);
 
   // A process reading that failed leaves its family out (no HELP, TYPE or sample), not 0.
   const ProcessStats& p = in.process;
   if (p.resident_bytes) {
-    family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the agent (VmRSS).");
-    sample(out, "process_resident_memory_bytes", *p.resident_bytes);
+    one("process_resident_memory_bytes", "Resident memory of the agent (VmRSS).", Type::kGauge,
+        *p.resident_bytes);
   }
   if (p.cpu_seconds) {
-    family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the agent.");
-    sample(out, "process_cpu_seconds_total", *p.cpu_seconds);
+    one("process_cpu_seconds_total", "User and system CPU time of the agent.", Type::kCounter,
+        *p.cpu_seconds);
   }
-  family(out, "process_start_time_seconds", "gauge", "Unix time the agent started.");
-  sample(out, "process_start_time_seconds", p.start_time_seconds);
+  one("process_start_time_seconds", "Unix time the agent started.", Type::kGauge,
+      p.start_time_seconds);
   if (p.open_fds) {
-    family(out, "process_open_fds", "gauge", "Open file descriptors of the agent.");
-    sample(out, "process_open_fds", *p.open_fds);
+    one("process_open_fds", "Open file descriptors of the agent.", Type::kGauge, *p.open_fds);
   }
+  set.add("nodeagent_build_info", "Always 1; the version label names the build.", Type::kGauge)
+      .add({{"version", PROJECT_VERSION}}, std::uint64_t{1});
 
-  family(out, "nodeagent_build_info", "gauge", "Always 1; the version label names the build.");
-  fmt::format_to(std::back_inserter(out), "nodeagent_build_info{{version=\"{}\"}} 1\n",
-                 PROJECT_VERSION);
+  std::string out;
+  out.reserve(4096);
+  metrics::append_text(out, set);
   return out;
 }
 

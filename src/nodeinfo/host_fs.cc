@@ -193,6 +193,15 @@ Result<void> HostFile::read(std::string& out) const {
   return {};
 }
 
+Result<void> HostFile::read_all(std::string& out) const {
+  boost::system::error_code ec = fd_ < 0 ? errno_code(EBADF) : pread_regular(fd_, out);
+  if (ec) {
+    out.clear();
+    return Error{ec, {}};
+  }
+  return {};
+}
+
 std::string describe_path_error(const std::filesystem::path& root, std::string_view relative,
                                 std::string_view what) {
   std::string out = join(root, relative);
@@ -314,7 +323,7 @@ Result<HostFs> HostFs::open(std::filesystem::path procfs, std::filesystem::path 
   if (!proc) return proc.error();
   auto sys = HostRoot::open(std::move(sysfs));
   if (!sys) return sys.error();
-  return HostFs{std::move(*proc), std::move(*sys)};
+  return HostFs{std::move(*proc), std::move(*sys), std::nullopt};
 }
 
 Result<void> HostFs::check_readable() const {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,6 +70,9 @@ class HostFile {
   // Whole content into `out` (capacity reused); on failure `out` is empty and the error carries
   // the errno, with an empty detail (the caller knows which file it opened).
   Result<void> read(std::string& out) const;
+  // Whole content by preads at increasing offsets until EOF, also on procfs: for multi-record
+  // seq_files (diskstats, net/dev, vmstat, mountinfo), where one pread may stop at a page.
+  Result<void> read_all(std::string& out) const;
 
  private:
   friend class HostRoot;
@@ -138,6 +142,9 @@ struct HostFs {
 
   HostRoot procfs;
   HostRoot sysfs;
+  // --rootfs: the host's / (read-only), for statfs of its mounts and its os-release; empty
+  // when not given, which turns those sources off.
+  std::optional<HostRoot> rootfs;
 };
 
 // "<root>/<relative>: <what>" without doubling slashes; used for every one-line reason.

@@ -1,76 +1,54 @@
 #pragma once
-// Reads every source below the host's roots (HostFs) and builds one Snapshot per call. CPU
-// utilisation is the difference to the previous call's /proc/stat, so the first snapshot has none.
+// Builds one Snapshot per call by running every enabled source (src/nodeinfo/sources/) in the
+// registry's order. The Sampler knows no file names: sources do.
 //
-// Thread-safety: not thread-safe; one sampler thread owns a Sampler. The HostFs must outlive it.
+// Thread-safety: not thread-safe; one sampler thread owns a Sampler. The HostFs and the Clock
+// must outlive it.
 
-#include <array>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "clock/clock.h"
 #include "nodeinfo/host_fs.h"
 #include "nodeinfo/parsers.h"
 #include "nodeinfo/snapshot.h"
+#include "nodeinfo/source.h"
 
 namespace nodeagent::nodeinfo {
 
+// Which sources run: every default-on one not named in `disabled`, and every default-off one
+// named in `enabled`. Names are SourceInfo::name.
+struct SourceSelection {
+  std::vector<std::string> disabled;
+  std::vector<std::string> enabled;
+};
+
 class Sampler {
  public:
-  // clk_tck defaults to sysconf(_SC_CLK_TCK). Snapshots are stamped with clock.system_now();
-  // the clock must outlive the Sampler.
+  // Every default-on source with default options; clk_tck defaults to sysconf(_SC_CLK_TCK).
+  // Snapshots are stamped with clock.system_now().
   Sampler(const HostFs& fs, std::string node_name);
   Sampler(const HostFs& fs, std::string node_name, long clk_tck, const Clock& clock = real_clock());
+  // A source that cannot run with these options (SourceInfo::make gave an Error) is left out;
+  // skipped() says which and why.
+  Sampler(const SourceOptions& options, const SourceSelection& selection);
 
   Snapshot sample();
 
+  // "<source>: <reason>" per selected source that could not be built, for the start-up log.
+  const std::vector<std::string>& skipped() const { return skipped_; }
+  // Names of the sources that run, in order.
+  const std::vector<std::string>& running() const { return running_; }
+
  private:
-  struct PreviousStat {
-    std::uint64_t boot_time = 0;
-    CpuJiffies jiffies{};
-  };
-
-  enum Source : std::size_t {
-    kUptime,
-    kLoadavg,
-    kStat,
-    kMeminfo,
-    kPressureCpu,
-    kPressureMemory,
-    kPressureIo,
-    kNumaNodes,
-    kSourceCount,
-  };
-  // The root a source lives under (the HostFs member) and its path below it.
-  struct SourceSpec {
-    HostRoot HostFs::*root;
-    std::string_view path;
-  };
-  static const SourceSpec& spec(Source source);
-  const HostRoot& root_of(Source source) const { return fs_.*spec(source).root; }
-  // "<root>/<path>: <what>", below the root the source lives under.
-  std::string reason(Source source, std::string_view what) const;
-
-  // Reads a source into buf_, through the kept-open file when there is one.
-  Result<void> read_source(Source source);
-  // Same; on failure records the reason and returns false.
-  bool read(Source source, Snapshot& snap);
-  void sample_stat(Snapshot& snap);
-  void sample_pressure(Snapshot& snap);
-  void sample_numa(Snapshot& snap);
-
-  const HostFs& fs_;
   const Clock* clock_;
   std::string node_name_;
-  long clk_tck_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::vector<std::string> running_, skipped_;
   std::string buf_;  // reused for every file: the same sizes come back every second
-  // procfs and sysfs files stay open between samples (see HostFile); files on other filesystems
-  // (fixture trees) are reopened every time so a replaced or deleted file is noticed.
-  std::array<HostFile, kSourceCount> files_;
-  std::optional<PreviousStat> previous_;
-  // The release cannot change without a reboot, so it is read until it succeeds once.
-  std::optional<std::string> kernel_release_;
-  std::optional<Uname> uname_;  // read once at construction
+  std::size_t families_seen_ = 0;
 };
 
 // Utilisation per mode between two /proc/stat readings. A counter that went backwards (iowait

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/family.h"
 #include "nodeinfo/parsers.h"
 
 namespace nodeagent::nodeinfo {
@@ -51,14 +52,39 @@ struct Memory {  // /proc/meminfo, bytes
   std::optional<std::uint64_t> swap_used() const;  // swap_total - swap_free
 };
 
-struct Uname {  // node_uname_info's labels
-  std::string sysname, release, version, machine, domainname;
-};
-
 struct PressureSet {  // /proc/pressure/*; each empty when the file is missing or bad
   std::optional<Pressure> cpu;
   std::optional<Pressure> memory;
   std::optional<Pressure> io;
+};
+
+// Summaries for JSON and Kiada of the per-device sources; Prometheus gets the full families.
+struct DiskReading {  // /proc/diskstats, one whole disk (partitions are left out)
+  std::string device;
+  std::uint64_t read_bytes = 0;
+  std::uint64_t written_bytes = 0;
+  double io_time_seconds = 0;  // time the disk was busy
+  // Since the previous sample; empty on the first one or after a counter reset.
+  std::optional<double> read_bytes_per_second;
+  std::optional<double> written_bytes_per_second;
+};
+
+struct NetDeviceReading {  // the host's <procfs>/1/net/dev, one interface
+  std::string device;
+  std::uint64_t receive_bytes = 0, transmit_bytes = 0;
+  std::uint64_t receive_packets = 0, transmit_packets = 0;
+  std::uint64_t receive_errs = 0, transmit_errs = 0;
+  std::uint64_t receive_drop = 0, transmit_drop = 0;
+  std::optional<double> receive_bytes_per_second;  // as DiskReading's rates
+  std::optional<double> transmit_bytes_per_second;
+};
+
+struct FilesystemReading {  // one mount of the host's mount table, statfs'd below --rootfs
+  std::string mountpoint, device, fstype;
+  bool readonly = false;
+  // Empty when statfs failed or has not answered: then `error` says why.
+  std::optional<std::uint64_t> size_bytes, free_bytes, avail_bytes, files, files_free;
+  std::optional<std::string> error;
 };
 
 struct Snapshot {
@@ -82,15 +108,18 @@ struct Snapshot {
   std::optional<std::uint64_t> procs_blocked;
 
   Memory memory;
-  std::vector<MemInfoLine> meminfo;         // every /proc/meminfo line, for node_memory_*
-  std::optional<std::uint64_t> interrupts;  // /proc/stat intr total
-  PressureSet pressure;                     // all empty on kernels without PSI
+  PressureSet pressure;  // all empty on kernels without PSI
   // sysfs devices/system/node/online; empty on kernels without NUMA support (no such file).
   std::optional<std::uint32_t> numa_nodes;
   std::optional<std::string> kernel_release;  // /proc/sys/kernel/osrelease
-  // uname(2) of the kernel, which a pod shares with its node; the node name stands in for the
-  // pod's own UTS nodename. Empty when uname failed.
-  std::optional<Uname> uname;
+
+  std::vector<DiskReading> disks;              // empty when the diskstats source is off or failed
+  std::vector<NetDeviceReading> net_devices;   // likewise, netdev
+  std::vector<FilesystemReading> filesystems;  // likewise, filesystem
+  std::optional<std::string> os_pretty_name;   // the host's os-release PRETTY_NAME
+
+  // Every Prometheus family of this sample, in /metrics order (render_prometheus writes them).
+  metrics::FamilySet families;
 
   std::vector<std::string> errors;  // "<path>: <reason>", one per failed source
 

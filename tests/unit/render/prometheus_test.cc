@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <map>
 #include <set>
@@ -14,8 +15,35 @@ namespace nodeagent::render {
 namespace {
 
 using testing_util::empty_snapshot;
-using testing_util::full_snapshot;
 using testing_util::sample_host;
+using testing_util::sample_tree;
+using testing_util::write_host_file;
+using testing_util::write_seed_host;
+
+// A temporary copy of the seed's node as host files.
+class SeedHost {
+ public:
+  SeedHost() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "seed-host-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    root_ = tmpl;
+    write_seed_host(root_);
+  }
+  ~SeedHost() {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+  const std::filesystem::path& root() const { return root_; }
+  // Sampled at 2024-05-20T10:13:20.250Z.
+  nodeinfo::Snapshot sample(const std::string& node = "kind-worker") const {
+    ManualClock clock(
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(1716200000250)));
+    return sample_tree(root_, node, clock);
+  }
+
+ private:
+  std::filesystem::path root_;
+};
 
 bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
@@ -61,7 +89,7 @@ void expect_well_formed(const std::string& text) {
 }
 
 TEST(RenderPrometheus, FullSnapshot) {
-  const std::string text = render_prometheus(full_snapshot());
+  const std::string text = render_prometheus(SeedHost().sample());
   expect_well_formed(text);
   for (const char* line : {
            "# HELP node_load1 1m load average.",
@@ -95,8 +123,6 @@ TEST(RenderPrometheus, FullSnapshot) {
            "node_memory_Active_anon_bytes 1048576",
            "node_memory_HugePages_Total 4",
            "# TYPE node_uname_info gauge",
-           "node_uname_info{domainname=\"(none)\",machine=\"x86_64\",nodename=\"kind-worker\","
-           "release=\"6.1.0-18-amd64\",sysname=\"Linux\",version=\"#1 SMP Debian 6.1.76-1\"} 1",
            "node_pressure_cpu_waiting_seconds_total 9182.73645",
            "node_pressure_memory_waiting_seconds_total 1.234567",
            "node_pressure_memory_stalled_seconds_total 0.987654",
@@ -111,40 +137,55 @@ TEST(RenderPrometheus, FullSnapshot) {
   EXPECT_EQ(count_prefix(text, "node_cpu_seconds_total{"), 2u * 8);
   EXPECT_EQ(text.find("mode=\"guest"), std::string::npos);
   EXPECT_EQ(text.find("# EOF"), std::string::npos);
+  // uname(2) is this machine's; the nodename is the node's, not this machine's hostname.
+  EXPECT_NE(text.find(",nodename=\"kind-worker\",release=\""), std::string::npos) << text;
 }
 
-TEST(RenderPrometheus, MissingReadingsOmitTheirFamilies) {
-  const std::string text = render_prometheus(empty_snapshot());
+TEST(RenderPrometheus, ASnapshotWithoutFamiliesRendersNothing) {
+  EXPECT_EQ(render_prometheus(empty_snapshot()), "");
+}
+
+TEST(RenderPrometheus, EveryHostFileMissingLeavesOnlyTheClockAndUname) {
+  SeedHost host;
+  std::filesystem::remove_all(host.root() / "proc");
+  std::filesystem::remove_all(host.root() / "sys");
+  std::filesystem::create_directories(host.root() / "proc");
+  std::filesystem::create_directories(host.root() / "sys");
+  const auto s = host.sample();
+  const std::string text = render_prometheus(s);
   expect_well_formed(text);
-  // Only the sampling time is always known.
-  EXPECT_EQ(text,
-            "# HELP node_time_seconds System time in seconds since epoch (1970).\n"
-            "# TYPE node_time_seconds gauge\n"
-            "node_time_seconds 1716200000\n");
+  std::set<std::string> families;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# TYPE ", 0) == 0) families.insert(line.substr(7, line.find(' ', 7) - 7));
+  }
+  EXPECT_EQ(families, (std::set<std::string>{"node_time_seconds", "node_time_zone_offset_seconds",
+                                             "node_uname_info"}));
+  EXPECT_TRUE(has_line(text, "node_time_seconds 1716200000.25"));
 }
 
 TEST(RenderPrometheus, PartialMemoryOmitsOnlyThatFamily) {
-  auto s = full_snapshot();
-  s.meminfo.erase(s.meminfo.begin() + 1);  // a kernel without MemAvailable
-  s.interrupts.reset();
-  s.uname.reset();
-  s.pressure.io.reset();
-  s.pressure.memory->full.reset();
-  const std::string text = render_prometheus(s);
+  SeedHost host;
+  write_host_file(host.root() / "proc/meminfo",  // a kernel without MemAvailable
+                  "MemTotal:        8388608 kB\nMemFree:         1048576 kB\n");
+  write_host_file(host.root() / "proc/stat",  // and without an intr line
+                  "cpu  1 1 1 1 1 1 1 1 0 0\ncpu0 1 1 1 1 1 1 1 1 0 0\nctxt 1\nbtime 1\n"
+                  "processes 1\nprocs_running 1\nprocs_blocked 0\n");
+  std::filesystem::remove(host.root() / "proc/pressure/io");
+  write_host_file(host.root() / "proc/pressure/memory",
+                  "some avg10=0.12 avg60=0.08 avg300=0.02 total=1234567\n");
+  const std::string text = render_prometheus(host.sample());
   expect_well_formed(text);
   EXPECT_EQ(text.find("node_memory_MemAvailable_bytes"), std::string::npos);
   EXPECT_NE(text.find("node_memory_MemTotal_bytes"), std::string::npos);
   EXPECT_EQ(text.find("node_intr_total"), std::string::npos);
-  EXPECT_EQ(text.find("node_uname_info"), std::string::npos);
   EXPECT_EQ(text.find("node_pressure_io"), std::string::npos);
   EXPECT_EQ(text.find("node_pressure_memory_stalled"), std::string::npos);
   EXPECT_NE(text.find("node_pressure_memory_waiting"), std::string::npos);
 }
 
 TEST(RenderPrometheus, LabelValuesAreEscaped) {
-  auto s = full_snapshot();
-  s.node_name = "a\"b\\c\nd";
-  const std::string text = render_prometheus(s);
+  const std::string text = render_prometheus(SeedHost().sample("a\"b\\c\nd"));
   EXPECT_TRUE(
       has_line(text, R"(nodeagent_node_info{node="a\"b\\c\nd",kernel_release="6.1.0-18-amd64"} 1)"))
       << text;
