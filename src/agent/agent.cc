@@ -33,6 +33,15 @@ Result<std::unique_ptr<Agent>> Agent::create(Config config) {
     log::error("cannot open host root", {{"reason", nodeinfo::describe_path_error(fs.error())}});
     return fs.error();
   }
+  if (!config.rootfs.empty()) {
+    auto root = nodeinfo::HostRoot::open(config.rootfs);
+    if (!root) {
+      log::error("cannot open host root",
+                 {{"reason", nodeinfo::describe_path_error(root.error())}, {"flag", "--rootfs"}});
+      return root.error();
+    }
+    fs->rootfs = std::move(*root);
+  }
   auto self_proc = open_self_proc();
   // PID 1's namespace links are only readable while still privileged.
   const HostNamespaces namespaces = compare_host_namespaces(fs->procfs, self_proc);
@@ -93,7 +102,20 @@ Result<std::unique_ptr<Agent>> Agent::create(Config config) {
   *agent_report = render_self_report(
       make_self_report(c, *dropped, namespaces, agent->server_->bound_addresses()));
 
-  nodeinfo::Sampler sampler(agent->fs_, c.node_name);
+  nodeinfo::SourceOptions sources{
+      {}, agent->fs_, real_clock(), ::sysconf(_SC_CLK_TCK), c.node_name};
+  sources.diskstats_device_exclude = c.diskstats_device_exclude;
+  sources.netdev_device_exclude = c.netdev_device_exclude;
+  sources.vmstat_fields = c.vmstat_fields;
+  sources.filesystem_mount_points_exclude = c.filesystem_mount_points_exclude;
+  sources.filesystem_fs_types_exclude = c.filesystem_fs_types_exclude;
+  sources.filesystem_timeout = c.filesystem_mount_timeout;
+  if (sources.clk_tck <= 0) sources.clk_tck = 100;
+  nodeinfo::Sampler sampler(sources, {c.sources_disabled, c.sources_enabled});
+  for (const std::string& why : sampler.skipped()) log::info("source off", {{"reason", why}});
+  std::string running;
+  for (const std::string& name : sampler.running()) running += (running.empty() ? "" : ",") + name;
+  log::info("sources", {{"running", running}});
   Agent* self = agent.get();
   agent->sampling_ = std::make_unique<SamplingLoop>(
       std::move(sampler), c.interval, agent->board_, agent->feed_,

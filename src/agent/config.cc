@@ -5,12 +5,15 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "cli/duration.h"
 #include "cli/flags.h"
+#include "nodeinfo/source.h"
 
 namespace nodeagent::agent {
 namespace {
@@ -19,7 +22,9 @@ constexpr std::string_view kProgram = "node-agent";
 
 constexpr std::string_view kDescription =
     "node-agent serves this node's information (uptime, load, threads, CPU, memory, pressure,\n"
-    "NUMA nodes) over HTTP, read from the host's /proc and /sys. Routes:\n"
+    "disks, network devices, filesystems, ...) over HTTP, read from the host's /proc, /sys and\n"
+    "(with --rootfs) its /; /metrics uses node_exporter's names, so it can replace node_exporter.\n"
+    "Each source can be switched off (--no-collector.<name>). Routes:\n"
     "  /                one text line (JSON when Accept prefers application/json)\n"
     "  /v1/node         JSON snapshot           /v1/node/watch  Server-Sent Events stream\n"
     "  /metrics         Prometheus metrics      /v1/agent       the agent's self-report\n"
@@ -63,6 +68,35 @@ unsigned group_id(const std::string& name) {
   return found->gr_gid;
 }
 
+void check_regex(std::string_view flag, const std::string& text) {
+  try {
+    std::regex compiled(text, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    fail(flag, "\"" + text + "\" is not a regular expression: " + e.what());
+  }
+}
+
+// --collector.<name> and --no-collector.<name> for every source, each flag mapped to its source
+// and whether it turns it on.
+using SourceFlags = std::map<const CLI::Option*, std::pair<std::string, bool>>;
+
+SourceFlags add_source_flags(CLI::App& app) {
+  SourceFlags flags;
+  for (const nodeinfo::SourceInfo& info : nodeinfo::all_sources()) {
+    const std::string name(info.name);
+    const std::string what = std::string(info.reads) + (info.default_on ? "" : " (off by default)");
+    const CLI::Option* on = app.add_flag("--collector." + name)
+                                ->description("Enable the " + name + " source: " + what)
+                                ->group("Sources");
+    const CLI::Option* off = app.add_flag("--no-collector." + name)
+                                 ->description("Disable the " + name + " source")
+                                 ->group("Sources");
+    flags[on] = {name, true};
+    flags[off] = {name, false};
+  }
+  return flags;
+}
+
 }  // namespace
 
 unsigned default_threads(unsigned cores) { return std::clamp(cores, 1u, 2u); }
@@ -78,6 +112,14 @@ ParseOutcome parse_config(int argc, const char* const* argv,
   std::string socket_mode = "0660", user = "65534", shutdown_delay = "0s", socket_group;
   unsigned threads = 0, max_connections = 10000;
   bool allow_root = false;
+  std::string rootfs, mount_timeout = "5s";
+  // node_exporter's defaults, from the one place that keeps them.
+  const nodeinfo::SourceTunables defaults;
+  std::string disk_exclude = defaults.diskstats_device_exclude;
+  std::string netdev_exclude = defaults.netdev_device_exclude;
+  std::string vmstat_fields = defaults.vmstat_fields;
+  std::string mount_points_exclude = defaults.filesystem_mount_points_exclude;
+  std::string fs_types_exclude = defaults.filesystem_fs_types_exclude;
 
   app.add_option("--listen-address", listen,
                  "Where to serve: :PORT (all addresses), HOST:PORT, [IPv6]:PORT or\n"
@@ -90,6 +132,36 @@ ParseOutcome parse_config(int argc, const char* const* argv,
   app.add_option("--sysfs", sysfs, "The host's /sys (NUMA nodes online)")
       ->capture_default_str()
       ->type_name("DIR");
+  app.add_option("--rootfs", rootfs,
+                 "The host's / mounted read-only, e.g. /host/root: statfs of its\n"
+                 "mounts (filesystem) and its os-release (os). Without it those\n"
+                 "two sources are off")
+      ->type_name("DIR");
+  const SourceFlags source_flags = add_source_flags(app);
+  app.add_option("--collector.diskstats.device-exclude", disk_exclude,
+                 "Block devices left out (regex on the whole name)")
+      ->capture_default_str()
+      ->type_name("REGEX");
+  app.add_option("--collector.netdev.device-exclude", netdev_exclude,
+                 "Network devices left out (regex)")
+      ->capture_default_str()
+      ->type_name("REGEX");
+  app.add_option("--collector.vmstat.fields", vmstat_fields, "/proc/vmstat fields exported (regex)")
+      ->capture_default_str()
+      ->type_name("REGEX");
+  app.add_option("--collector.filesystem.mount-points-exclude", mount_points_exclude,
+                 "Mount points left out (regex)")
+      ->capture_default_str()
+      ->type_name("REGEX");
+  app.add_option("--collector.filesystem.fs-types-exclude", fs_types_exclude,
+                 "Filesystem types left out (regex)")
+      ->capture_default_str()
+      ->type_name("REGEX");
+  app.add_option("--collector.filesystem.mount-timeout", mount_timeout,
+                 "A statfs unanswered this long marks its mount stuck\n"
+                 "(device_error 1, not statted again until it answers); 1s to 1m")
+      ->capture_default_str()
+      ->type_name("DURATION");
   app.add_option("--interval", interval, "Time between samples, 100ms to 1h (e.g. 500ms, 1s, 1m)")
       ->capture_default_str()
       ->type_name("DURATION");
@@ -151,6 +223,35 @@ ParseOutcome parse_config(int argc, const char* const* argv,
     if (sysfs.empty()) fail("--sysfs", "must not be empty");
     config.procfs = procfs;
     config.sysfs = sysfs;
+    config.rootfs = rootfs;
+    // The last switch given for a source wins, as in node_exporter.
+    std::map<std::string, bool> source_switches;
+    for (const CLI::Option* given : app.parse_order()) {
+      if (auto f = source_flags.find(given); f != source_flags.end()) {
+        source_switches[f->second.first] = f->second.second;
+      }
+    }
+    for (const auto& [name, enable] : source_switches) {
+      (enable ? config.sources_enabled : config.sources_disabled).push_back(name);
+    }
+    const std::pair<std::string_view, const std::string*> regexes[] = {
+        {"--collector.diskstats.device-exclude", &disk_exclude},
+        {"--collector.netdev.device-exclude", &netdev_exclude},
+        {"--collector.vmstat.fields", &vmstat_fields},
+        {"--collector.filesystem.mount-points-exclude", &mount_points_exclude},
+        {"--collector.filesystem.fs-types-exclude", &fs_types_exclude}};
+    for (const auto& [flag, text] : regexes) check_regex(flag, *text);
+    config.diskstats_device_exclude = disk_exclude;
+    config.netdev_device_exclude = netdev_exclude;
+    config.vmstat_fields = vmstat_fields;
+    config.filesystem_mount_points_exclude = mount_points_exclude;
+    config.filesystem_fs_types_exclude = fs_types_exclude;
+    auto timeout = cli::parse_duration(mount_timeout);
+    if (!timeout || *timeout < std::chrono::seconds(1) || *timeout > std::chrono::minutes(1)) {
+      fail("--collector.filesystem.mount-timeout",
+           "\"" + mount_timeout + "\" is not a duration from 1s to 1m (e.g. 5s)");
+    }
+    config.filesystem_mount_timeout = *timeout;
     auto every = cli::parse_duration(interval);
     if (!every || *every < std::chrono::milliseconds(100) || *every > std::chrono::hours(1)) {
       fail("--interval", "\"" + interval + "\" is not a duration from 100ms to 1h (e.g. 1s)");

@@ -328,7 +328,8 @@ Result<HostFs> HostFs::open(std::filesystem::path procfs, std::filesystem::path 
 
 Result<void> HostFs::check_readable() const {
   if (auto r = procfs.check_readable(); !r) return r;
-  return sysfs.check_readable();
+  if (auto r = sysfs.check_readable(); !r) return r;
+  return rootfs ? rootfs->check_readable() : Result<void>{};
 }
 
 }  // namespace nodeagent::nodeinfo

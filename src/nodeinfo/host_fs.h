@@ -137,7 +137,7 @@ class HostRoot {
 struct HostFs {
   // Opens procfs, then sysfs (see HostRoot::open).
   static Result<HostFs> open(std::filesystem::path procfs, std::filesystem::path sysfs);
-  // Both roots' check_readable(), procfs first.
+  // Every root's check_readable(): procfs, sysfs, then rootfs when set.
   Result<void> check_readable() const;
 
   HostRoot procfs;

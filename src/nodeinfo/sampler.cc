@@ -33,7 +33,8 @@ Sampler::Sampler(const HostFs& fs, std::string node_name)
     : Sampler(fs, std::move(node_name), ::sysconf(_SC_CLK_TCK)) {}
 
 Sampler::Sampler(const HostFs& fs, std::string node_name, long clk_tck, const Clock& clock)
-    : Sampler(SourceOptions{fs, clock, clk_tck > 0 ? clk_tck : 100, std::move(node_name)}, {}) {}
+    : Sampler(SourceOptions{{}, fs, clock, clk_tck > 0 ? clk_tck : 100, std::move(node_name)}, {}) {
+}
 
 Sampler::Sampler(const SourceOptions& options, const SourceSelection& selection)
     : clock_(&options.clock), node_name_(options.node_name) {

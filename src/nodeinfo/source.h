@@ -24,13 +24,9 @@
 
 namespace nodeagent::nodeinfo {
 
-// What every source may need at construction. Regexes are ECMAScript (std::regex), matched
-// against the whole name, with node_exporter's defaults.
-struct SourceOptions {
-  const HostFs& fs;
-  const Clock& clock;
-  long clk_tck = 100;     // USER_HZ
-  std::string node_name;  // stands in for the pod's own UTS nodename
+// The sources' settings a user can change (node_exporter's flags, same defaults). Regexes are
+// ECMAScript (std::regex), matched against the whole name.
+struct SourceTunables {
   std::string diskstats_device_exclude = R"(^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$)";
   std::string netdev_device_exclude = "^lo$";
   std::string vmstat_fields = R"(^(oom_kill|pgpg|pswp|pg.*fault).*)";
@@ -42,6 +38,14 @@ struct SourceOptions {
       "sysfs|tracefs)$";
   // A statfs that has not answered after this long marks its mount as stuck.
   std::chrono::milliseconds filesystem_timeout{5000};
+};
+
+// What every source may need at construction: SourceOptions{{tunables}, fs, clock, ...}.
+struct SourceOptions : SourceTunables {
+  const HostFs& fs;
+  const Clock& clock;
+  long clk_tck = 100;     // USER_HZ
+  std::string node_name;  // stands in for the pod's own UTS nodename
 };
 
 // Per call of Source::sample().

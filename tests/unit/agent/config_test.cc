@@ -5,6 +5,8 @@
 #include <thread>
 #include <vector>
 
+#include "nodeinfo/source.h"
+
 namespace nodeagent::agent {
 namespace {
 
@@ -131,7 +133,37 @@ INSTANTIATE_TEST_SUITE_P(
                     BadFlag{{"--max-connections", "0"}, "--max-connections"},
                     BadFlag{{"--shutdown-delay", "5"}, "--shutdown-delay"},
                     BadFlag{{"--shutdown-delay", "11m"}, "--shutdown-delay"},
-                    BadFlag{{"--procfs"}, "--procfs"}, BadFlag{{"--bogus"}, "--bogus"}));
+                    BadFlag{{"--procfs"}, "--procfs"}, BadFlag{{"--bogus"}, "--bogus"},
+                    BadFlag{{"--collector.vmstat.fields", "(pg"}, "--collector.vmstat.fields"},
+                    BadFlag{{"--collector.diskstats.device-exclude", "[a-"},
+                            "--collector.diskstats.device-exclude"},
+                    BadFlag{{"--collector.filesystem.mount-timeout", "0s"},
+                            "--collector.filesystem.mount-timeout"},
+                    BadFlag{{"--no-collector.nosuchsource"}, "--no-collector.nosuchsource"}));
+
+TEST(Config, SourceSwitchesAndTunables) {
+  ParseOutcome out = parse({"--no-collector.pressure", "--no-collector.time", "--collector.time",
+                            "--rootfs", "/host/root", "--collector.netdev.device-exclude",
+                            "^(lo|veth.*)$", "--collector.filesystem.mount-timeout", "2s"});
+  ASSERT_TRUE(out.config) << out.message;
+  const Config& c = *out.config;
+  EXPECT_EQ(c.sources_disabled, std::vector<std::string>{"pressure"});
+  EXPECT_EQ(c.sources_enabled, std::vector<std::string>{"time"});  // the last switch wins
+  EXPECT_EQ(c.rootfs, "/host/root");
+  EXPECT_EQ(c.netdev_device_exclude, "^(lo|veth.*)$");
+  EXPECT_EQ(c.filesystem_mount_timeout, std::chrono::seconds(2));
+  // Untouched tunables keep node_exporter's defaults.
+  EXPECT_EQ(c.netdev_device_exclude.empty(), false);
+  EXPECT_EQ(c.vmstat_fields, nodeinfo::SourceTunables{}.vmstat_fields);
+}
+
+TEST(Config, HelpListsEverySource) {
+  const std::string help = parse({"--help"}).message;
+  for (const nodeinfo::SourceInfo& info : nodeinfo::all_sources()) {
+    EXPECT_NE(help.find("--no-collector." + std::string(info.name)), std::string::npos)
+        << info.name;
+  }
+}
 
 TEST(Config, HelpAndVersionExitZero) {
   ParseOutcome help = parse({"--help"});

@@ -18,7 +18,7 @@ namespace nodeagent::nodeinfo::testing_util {
 class SourceHost {
  public:
   explicit SourceHost(const std::filesystem::path& dir, std::string node = "test-node")
-      : fs_(open_fs(dir)), options_{fs_, clock_, 100, std::move(node)} {}
+      : fs_(open_fs(dir)), options_{{}, fs_, clock_, 100, std::move(node)} {}
 
   SourceOptions& options() { return options_; }
   ManualClock& clock() { return clock_; }
