@@ -6,84 +6,132 @@
 #include <cmath>
 #include <iterator>
 
+#include "render/json_writer.h"
+
 namespace nodeagent::render {
 namespace {
 
 using nodeinfo::CpuSeconds;
 using nodeinfo::kCpuModeCount;
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-
-  void raw(std::string_view s) { out_.append(s); }
-  void key(std::string_view k) {
-    out_.push_back('"');
-    out_.append(k);  // keys are our own ASCII literals
-    out_.append("\":");
-  }
-  void null() { out_.append("null"); }
-  void number(double v) {
-    // JSON has no NaN/Infinity; a reading that produced one is reported missing.
-    if (!std::isfinite(v)) return null();
-    fmt::format_to(std::back_inserter(out_), "{}", v);
-  }
-  void number(std::uint64_t v) { fmt::format_to(std::back_inserter(out_), "{}", v); }
-  void number(std::int64_t v) { fmt::format_to(std::back_inserter(out_), "{}", v); }
-  void number(unsigned v) { number(static_cast<std::uint64_t>(v)); }
-  template <class T>
-  void number(const std::optional<T>& v) {
-    if (v) {
-      number(*v);
-    } else {
-      null();
-    }
-  }
-  void string(std::string_view s) { append_json_string(out_, s); }
-
- private:
-  std::string& out_;
-};
+using Writer = JsonWriter;
 
 void write_modes(Writer& w, const std::array<double, kCpuModeCount>& values) {
-  w.raw("{");
-  for (std::size_t m = 0; m < kCpuModeCount; ++m) {
-    if (m > 0) w.raw(",");
-    w.key(nodeinfo::cpu_mode_name(m));
-    w.number(values[m]);
-  }
-  w.raw("}");
+  w.begin_object();
+  for (std::size_t m = 0; m < kCpuModeCount; ++m)
+    w.key(nodeinfo::cpu_mode_name(m)).value(values[m]);
+  w.end_object();
 }
 
 void write_pressure_stat(Writer& w, const nodeinfo::PressureStat& p) {
-  w.raw("{");
-  w.key("avg10");
-  w.number(p.avg10);
-  w.raw(",");
-  w.key("avg60");
-  w.number(p.avg60);
-  w.raw(",");
-  w.key("avg300");
-  w.number(p.avg300);
-  w.raw(",");
-  w.key("total_seconds");
-  w.number(static_cast<double>(p.total_us) / 1e6);
-  w.raw("}");
+  w.begin_object();
+  w.key("avg10").value(p.avg10);
+  w.key("avg60").value(p.avg60);
+  w.key("avg300").value(p.avg300);
+  w.key("total_seconds").value(static_cast<double>(p.total_us) / 1e6);
+  w.end_object();
 }
 
 void write_pressure(Writer& w, const std::optional<nodeinfo::Pressure>& p) {
   if (!p) return w.null();
-  w.raw("{");
-  w.key("some");
-  write_pressure_stat(w, p->some);
-  w.raw(",");
-  w.key("full");
+  w.begin_object();
+  write_pressure_stat(w.key("some"), p->some);
   if (p->full) {
-    write_pressure_stat(w, *p->full);
+    write_pressure_stat(w.key("full"), *p->full);
   } else {
-    w.null();
+    w.key("full").null();
   }
-  w.raw("}");
+  w.end_object();
+}
+
+void write_cpu(Writer& w, const nodeinfo::Snapshot& s) {
+  if (!s.cpu_seconds || !s.cpu_count) return w.null();
+  w.begin_object();
+  w.key("count").value(*s.cpu_count);
+  write_modes(w.key("seconds"), *s.cpu_seconds);
+  if (s.cpu_utilisation) {
+    write_modes(w.key("utilisation"), *s.cpu_utilisation);
+  } else {
+    w.key("utilisation").null();
+  }
+  w.key("per_cpu").begin_array();
+  for (const auto& c : s.per_cpu_seconds) {
+    w.begin_object();
+    w.key("cpu").value(c.cpu);
+    write_modes(w.key("seconds"), c.seconds);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+void write_memory(Writer& w, const nodeinfo::Memory& m) {
+  if (!m.total) return w.null();
+  w.begin_object();
+  w.key("total_bytes").value(m.total);
+  w.key("available_bytes").value(m.available);
+  w.key("used_bytes").value(m.used());
+  w.key("free_bytes").value(m.free);
+  w.key("buffers_bytes").value(m.buffers);
+  w.key("cached_bytes").value(m.cached);
+  w.key("swap_total_bytes").value(m.swap_total);
+  w.key("swap_free_bytes").value(m.swap_free);
+  w.key("swap_used_bytes").value(m.swap_used());
+  w.end_object();
+}
+
+void write_disks(Writer& w, const std::vector<nodeinfo::DiskReading>& disks) {
+  w.begin_array();
+  for (const auto& d : disks) {
+    w.begin_object();
+    w.key("device").value(d.device);
+    w.key("read_bytes").value(d.read_bytes);
+    w.key("written_bytes").value(d.written_bytes);
+    w.key("io_time_seconds").value(d.io_time_seconds);
+    w.key("read_bytes_per_second").value(d.read_bytes_per_second);
+    w.key("written_bytes_per_second").value(d.written_bytes_per_second);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void write_net_devices(Writer& w, const std::vector<nodeinfo::NetDeviceReading>& devices) {
+  w.begin_array();
+  for (const auto& d : devices) {
+    w.begin_object();
+    w.key("device").value(d.device);
+    w.key("receive_bytes").value(d.receive_bytes);
+    w.key("transmit_bytes").value(d.transmit_bytes);
+    w.key("receive_packets").value(d.receive_packets);
+    w.key("transmit_packets").value(d.transmit_packets);
+    w.key("receive_errs").value(d.receive_errs);
+    w.key("transmit_errs").value(d.transmit_errs);
+    w.key("receive_drop").value(d.receive_drop);
+    w.key("transmit_drop").value(d.transmit_drop);
+    w.key("receive_bytes_per_second").value(d.receive_bytes_per_second);
+    w.key("transmit_bytes_per_second").value(d.transmit_bytes_per_second);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void write_filesystems(Writer& w, const std::vector<nodeinfo::FilesystemReading>& filesystems) {
+  w.begin_array();
+  for (const auto& f : filesystems) {
+    w.begin_object();
+    w.key("mountpoint").value(f.mountpoint);
+    w.key("device").value(f.device);
+    w.key("fstype").value(f.fstype);
+    w.key("readonly").value(f.readonly);
+    w.key("size_bytes").value(f.size_bytes);
+    w.key("free_bytes").value(f.free_bytes);
+    w.key("avail_bytes").value(f.avail_bytes);
+    w.key("files").value(f.files);
+    w.key("files_free").value(f.files_free);
+    w.key("error").value(f.error);
+    w.end_object();
+  }
+  w.end_array();
 }
 
 std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
@@ -172,182 +220,69 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
 
 std::string render_json(const nodeinfo::Snapshot& s) {
   std::string out;
-  out.reserve(1536 + s.per_cpu_seconds.size() * 200 + s.errors.size() * 96);
+  out.reserve(1536 + s.per_cpu_seconds.size() * 200 + s.errors.size() * 96 +
+              (s.disks.size() + s.net_devices.size() + s.filesystems.size()) * 256);
   Writer w(out);
-  w.raw("{");
-  w.key("node");
-  w.string(s.node_name);
-  w.raw(",");
-  w.key("time");
-  w.string(format_rfc3339(s.taken_at));
-  w.raw(",");
-  w.key("time_unix_seconds");
-  w.number(static_cast<double>(unix_ms(s.taken_at)) / 1e3);
-  w.raw(",");
-  w.key("uptime_seconds");
-  w.number(s.uptime_seconds);
-  w.raw(",");
-  w.key("boot_time");
+  w.begin_object();
+  w.key("node").value(s.node_name);
+  w.key("time").value(format_rfc3339(s.taken_at));
+  w.key("time_unix_seconds").value(static_cast<double>(unix_ms(s.taken_at)) / 1e3);
+  w.key("uptime_seconds").value(s.uptime_seconds);
   if (s.boot_time) {
-    w.string(
-        format_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(*s.boot_time))));
+    w.key("boot_time")
+        .value(format_rfc3339(
+            std::chrono::system_clock::time_point(std::chrono::seconds(*s.boot_time))));
   } else {
-    w.null();
+    w.key("boot_time").null();
   }
-  w.raw(",");
-  w.key("boot_time_unix_seconds");
-  w.number(s.boot_time);
-  w.raw(",");
-
+  w.key("boot_time_unix_seconds").value(s.boot_time);
   w.key("load");
   if (s.load) {
-    w.raw("{");
-    w.key("1m");
-    w.number(s.load->load1);
-    w.raw(",");
-    w.key("5m");
-    w.number(s.load->load5);
-    w.raw(",");
-    w.key("15m");
-    w.number(s.load->load15);
-    w.raw("}");
+    w.begin_object();
+    w.key("1m").value(s.load->load1);
+    w.key("5m").value(s.load->load5);
+    w.key("15m").value(s.load->load15);
+    w.end_object();
   } else {
     w.null();
   }
-  w.raw(",");
   w.key("threads");
   if (s.threads) {
-    w.raw("{");
-    w.key("running");
-    w.number(s.threads->running);
-    w.raw(",");
-    w.key("total");
-    w.number(s.threads->total);
-    w.raw("}");
+    w.begin_object();
+    w.key("running").value(s.threads->running);
+    w.key("total").value(s.threads->total);
+    w.end_object();
   } else {
     w.null();
   }
-  w.raw(",");
-
   w.key("processes");
   if (s.procs_running && s.procs_blocked && s.forks && s.context_switches) {
-    w.raw("{");
-    w.key("running");
-    w.number(*s.procs_running);
-    w.raw(",");
-    w.key("blocked");
-    w.number(*s.procs_blocked);
-    w.raw(",");
-    w.key("forks_total");
-    w.number(*s.forks);
-    w.raw(",");
-    w.key("context_switches_total");
-    w.number(*s.context_switches);
-    w.raw("}");
+    w.begin_object();
+    w.key("running").value(*s.procs_running);
+    w.key("blocked").value(*s.procs_blocked);
+    w.key("forks_total").value(*s.forks);
+    w.key("context_switches_total").value(*s.context_switches);
+    w.end_object();
   } else {
     w.null();
   }
-  w.raw(",");
-
-  w.key("cpu");
-  if (s.cpu_seconds && s.cpu_count) {
-    w.raw("{");
-    w.key("count");
-    w.number(*s.cpu_count);
-    w.raw(",");
-    w.key("seconds");
-    write_modes(w, *s.cpu_seconds);
-    w.raw(",");
-    w.key("utilisation");
-    if (s.cpu_utilisation) {
-      write_modes(w, *s.cpu_utilisation);
-    } else {
-      w.null();
-    }
-    w.raw(",");
-    w.key("per_cpu");
-    w.raw("[");
-    for (std::size_t i = 0; i < s.per_cpu_seconds.size(); ++i) {
-      if (i > 0) w.raw(",");
-      w.raw("{");
-      w.key("cpu");
-      w.number(s.per_cpu_seconds[i].cpu);
-      w.raw(",");
-      w.key("seconds");
-      write_modes(w, s.per_cpu_seconds[i].seconds);
-      w.raw("}");
-    }
-    w.raw("]}");
-  } else {
-    w.null();
-  }
-  w.raw(",");
-
-  w.key("memory");
-  const nodeinfo::Memory& m = s.memory;
-  if (m.total) {
-    w.raw("{");
-    w.key("total_bytes");
-    w.number(m.total);
-    w.raw(",");
-    w.key("available_bytes");
-    w.number(m.available);
-    w.raw(",");
-    w.key("used_bytes");
-    w.number(m.used());
-    w.raw(",");
-    w.key("free_bytes");
-    w.number(m.free);
-    w.raw(",");
-    w.key("buffers_bytes");
-    w.number(m.buffers);
-    w.raw(",");
-    w.key("cached_bytes");
-    w.number(m.cached);
-    w.raw(",");
-    w.key("swap_total_bytes");
-    w.number(m.swap_total);
-    w.raw(",");
-    w.key("swap_free_bytes");
-    w.number(m.swap_free);
-    w.raw(",");
-    w.key("swap_used_bytes");
-    w.number(m.swap_used());
-    w.raw("}");
-  } else {
-    w.null();
-  }
-  w.raw(",");
-
-  w.key("pressure");
-  w.raw("{");
-  w.key("cpu");
-  write_pressure(w, s.pressure.cpu);
-  w.raw(",");
-  w.key("memory");
-  write_pressure(w, s.pressure.memory);
-  w.raw(",");
-  w.key("io");
-  write_pressure(w, s.pressure.io);
-  w.raw("},");
-
-  w.key("numa_nodes");
-  w.number(s.numa_nodes);
-  w.raw(",");
-  w.key("kernel_release");
-  if (s.kernel_release) {
-    w.string(*s.kernel_release);
-  } else {
-    w.null();
-  }
-  w.raw(",");
-  w.key("errors");
-  w.raw("[");
-  for (std::size_t i = 0; i < s.errors.size(); ++i) {
-    if (i > 0) w.raw(",");
-    w.string(s.errors[i]);
-  }
-  w.raw("]}");
+  write_cpu(w.key("cpu"), s);
+  write_memory(w.key("memory"), s.memory);
+  w.key("pressure").begin_object();
+  write_pressure(w.key("cpu"), s.pressure.cpu);
+  write_pressure(w.key("memory"), s.pressure.memory);
+  write_pressure(w.key("io"), s.pressure.io);
+  w.end_object();
+  w.key("numa_nodes").value(s.numa_nodes);
+  w.key("kernel_release").value(s.kernel_release);
+  w.key("os_pretty_name").value(s.os_pretty_name);
+  write_disks(w.key("disks"), s.disks);
+  write_net_devices(w.key("network_devices"), s.net_devices);
+  write_filesystems(w.key("filesystems"), s.filesystems);
+  w.key("errors").begin_array();
+  for (const std::string& e : s.errors) w.value(e);
+  w.end_array();
+  w.end_object();
   return out;
 }
 

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "render/json_writer.h"
+
 // Boost.JSON compiled into this test binary only (the renderer writes JSON itself).
 #include <boost/json/src.hpp>
+#include <limits>
 #include <string>
 
 #include "snapshot_fixture.h"
@@ -38,6 +41,10 @@ const char* const kTopKeys[] = {"node",
                                 "pressure",
                                 "numa_nodes",
                                 "kernel_release",
+                                "os_pretty_name",
+                                "disks",
+                                "network_devices",
+                                "filesystems",
                                 "errors"};
 const char* const kModes[] = {"user", "nice",    "system", "idle",  "iowait",
                               "irq",  "softirq", "steal",  "guest", "guest_nice"};
@@ -185,6 +192,57 @@ TEST(RenderSse, OneEventWithIdAndOneDataLine) {
   EXPECT_EQ(render_sse_event(s, json_text), ev);
   // Exactly the three field lines and the blank line ending the event.
   EXPECT_EQ(std::count(ev.begin(), ev.end(), '\n'), 4);
+}
+
+TEST(RenderJson, DeviceSummaries) {
+  auto s = full_snapshot();
+  s.os_pretty_name = "Debian GNU/Linux 12 (bookworm)";
+  s.disks = {{"nvme0n1", 1024, 2048, 1.5, 512.0, std::nullopt}};
+  s.net_devices = {{"eth0", 10, 20, 1, 2, 0, 0, 3, 4, 100.0, 200.0}};
+  nodeinfo::FilesystemReading root{"/", "/dev/nvme0n1p1", "ext4", false, 100, 60, 50, 10, 5, {}};
+  nodeinfo::FilesystemReading nfs{
+      "/mnt/nfs", "srv:/x", "nfs4", true, {},
+      {},         {},       {},     {},   "statfs /host/root/mnt/nfs: no answer for 5s"};
+  s.filesystems = {root, nfs};
+  const auto doc = boost::json::parse(render_json(s)).as_object();
+  EXPECT_EQ(doc.at("os_pretty_name").as_string(), "Debian GNU/Linux 12 (bookworm)");
+  const auto& disk = doc.at("disks").as_array().at(0).as_object();
+  EXPECT_EQ(disk.at("device").as_string(), "nvme0n1");
+  EXPECT_EQ(disk.at("written_bytes").as_int64(), 2048);
+  EXPECT_EQ(disk.at("read_bytes_per_second").to_number<double>(), 512.0);
+  EXPECT_TRUE(disk.at("written_bytes_per_second").is_null());
+  const auto& eth = doc.at("network_devices").as_array().at(0).as_object();
+  EXPECT_EQ(eth.at("transmit_drop").as_int64(), 4);
+  EXPECT_EQ(eth.at("transmit_bytes_per_second").to_number<double>(), 200.0);
+  const auto& fs = doc.at("filesystems").as_array();
+  ASSERT_EQ(fs.size(), 2u);
+  EXPECT_EQ(fs.at(0).at("avail_bytes").as_int64(), 50);
+  EXPECT_FALSE(fs.at(0).at("readonly").as_bool());
+  EXPECT_TRUE(fs.at(0).at("error").is_null());
+  EXPECT_TRUE(fs.at(1).at("size_bytes").is_null());
+  EXPECT_TRUE(fs.at(1).at("readonly").as_bool());
+  EXPECT_EQ(fs.at(1).at("error").as_string(), "statfs /host/root/mnt/nfs: no answer for 5s");
+}
+
+TEST(JsonWriter, PlacesEveryCommaItself) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("a").value(std::uint64_t{1});
+  w.key("b").begin_array();
+  w.value("x\"y");
+  w.null();
+  w.begin_object();
+  w.end_object();
+  w.begin_array();
+  w.end_array();
+  w.value(2.5);
+  w.end_array();
+  w.key("c").value(std::optional<double>{});
+  w.key("d").value(std::numeric_limits<double>::infinity());
+  w.key("e").value(true);
+  w.end_object();
+  EXPECT_EQ(out, R"({"a":1,"b":["x\"y",null,{},[],2.5],"c":null,"d":null,"e":true})");
 }
 
 }  // namespace
