@@ -25,7 +25,8 @@
 namespace nodeagent::nodeinfo {
 
 // The sources' settings a user can change (node_exporter's flags, same defaults). Regexes are
-// ECMAScript (std::regex), matched against the whole name.
+// ECMAScript (std::regex) and match anywhere in the name unless anchored (std::regex_search,
+// like node_exporter's Go regexps): "fault" selects pgfault and pgmajfault.
 struct SourceTunables {
   std::string diskstats_device_exclude = R"(^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$)";
   std::string netdev_device_exclude = "^lo$";

@@ -122,12 +122,16 @@ TEST(Sampler, TruncatedHostReportsEverySourceMissing) {
   EXPECT_FALSE(s.pressure.io);  // missing file: treated like a kernel without PSI
   EXPECT_FALSE(s.kernel_release);
   EXPECT_FALSE(s.numa_nodes);
-  ASSERT_EQ(s.errors.size(), 8u) << errors_of(s);
+  EXPECT_TRUE(s.disks.empty());
+  EXPECT_TRUE(s.net_devices.empty());
+  ASSERT_EQ(s.errors.size(), 12u) << errors_of(s);
   for (const char* f :
        {"/proc/uptime: malformed: truncated", "/proc/loadavg: malformed", "/proc/stat: malformed",
         "/proc/meminfo: malformed", "/proc/pressure/cpu: malformed",
         "/proc/pressure/memory: malformed", "/proc/sys/kernel/osrelease: malformed: empty input",
-        "/sys/devices/system/node/online: malformed: truncated"}) {
+        "/sys/devices/system/node/online: malformed: truncated", "/proc/vmstat: malformed",
+        "/proc/diskstats: malformed", "/proc/1/net/dev: malformed",
+        "/proc/sys/fs/file-nr: malformed"}) {
     EXPECT_TRUE(has_error_about(s, f)) << f << "\n" << errors_of(s);
   }
   for (const auto& e : s.errors) EXPECT_EQ(e.find('\n'), std::string::npos) << e;
@@ -145,8 +149,10 @@ TEST(Sampler, GarbageHostReportsEverySourceMissing) {
   EXPECT_FALSE(s.pressure.cpu || s.pressure.memory || s.pressure.io);
   EXPECT_FALSE(s.kernel_release);
   EXPECT_FALSE(s.numa_nodes);
-  EXPECT_EQ(s.errors.size(), 9u) << errors_of(s);
+  EXPECT_EQ(s.errors.size(), 13u) << errors_of(s);  // every file but cpu/online
   EXPECT_TRUE(has_error_about(s, "/proc/loadavg: malformed: bad load1 \"nan\"")) << errors_of(s);
+  EXPECT_TRUE(has_error_about(s, "/proc/diskstats: malformed: line 1: bad counter \"three\""))
+      << errors_of(s);
   EXPECT_TRUE(has_error_about(s, "/sys/devices/system/node/online: malformed: bad item \"1-0\""))
       << errors_of(s);
 }
@@ -161,7 +167,13 @@ TEST(Sampler, MissingFilesAreReportedWithErrno) {
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(has_error_about(s, (tmp.path() / "proc/loadavg: No such file or directory").string()))
       << errors_of(s);
-  EXPECT_EQ(s.errors.size(), 5u) << errors_of(s);  // uptime loadavg stat meminfo osrelease
+  // uptime loadavg stat meminfo diskstats 1/net/dev osrelease vmstat sys/fs/file-nr; the
+  // files a kernel may lack (pressure, NUMA, conntrack, clocksources) are not errors.
+  EXPECT_EQ(s.errors.size(), 9u) << errors_of(s);
+  EXPECT_TRUE(has_error_about(
+      s,
+      (tmp.path() / "proc/1/net/dev: No such file or directory (needs the host's procfs").string()))
+      << errors_of(s);
 }
 
 std::string stat_text(const std::array<std::uint64_t, 10>& total, int cpus,

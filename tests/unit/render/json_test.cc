@@ -162,7 +162,14 @@ TEST(RenderJson, EveryFixtureHostParses) {
   EXPECT_TRUE(tiny.at("pressure").at("cpu").is_null());
   EXPECT_TRUE(tiny.at("errors").as_array().empty());
   const json::object garbage = parse(render_json(sample_host("garbage", "n")));
-  EXPECT_EQ(garbage.at("errors").as_array().size(), 9u);
+  EXPECT_EQ(garbage.at("errors").as_array().size(), 13u);
+  // The summaries of the per-device sources, from the fixture's diskstats and PID 1's net/dev.
+  const auto& disks = big.at("disks").as_array();
+  ASSERT_EQ(disks.size(), 4u);  // dm-0 nvme0n1 sr0 vda: partitions and loop0 left out
+  EXPECT_EQ(disks.at(0).at("device").as_string(), "dm-0");
+  const auto& devices = big.at("network_devices").as_array();
+  EXPECT_EQ(devices.size(), 6u);  // lo left out
+  for (const auto& d : devices) EXPECT_NE(d.at("device").as_string(), "lo");
 }
 
 TEST(RenderJson, StringsAreEscaped) {

@@ -1,0 +1,311 @@
+// /proc/diskstats: the block layer's I/O counters per device, exported under node_exporter 1.5's
+// node_disk_* names, plus the DiskReading summaries (with rates since the previous sample) for
+// JSON and Kiada. Devices matching --collector.diskstats.device-exclude (partitions, loop and ram
+// devices by default) are left out of both.
+#include "nodeinfo/sources/diskstats.h"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <regex>
+#include <unordered_set>
+
+#include "nodeinfo/parsers.h"
+#include "nodeinfo/source.h"
+#include "nodeinfo/tokens.h"
+
+namespace nodeagent::nodeinfo {
+namespace {
+
+Error line_error(std::size_t line_no, const std::string& what) {
+  return Error{Errc::kMalformed, "line " + std::to_string(line_no) + ": " + what};
+}
+
+// Device names become label values and JSON strings: only the characters kernels use.
+bool valid_device_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxDiskNameLength) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' ||
+           c == '-';
+  });
+}
+
+bool to_u32(std::string_view tok, std::uint32_t& out) {
+  std::uint64_t v = 0;
+  if (!to_u64(tok, v) || v > std::numeric_limits<std::uint32_t>::max()) return false;
+  out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+// One line, except the device name, which is returned in `name` (a view into the text).
+Result<DiskStatsLine> parse_line(std::string_view line, std::size_t line_no,
+                                 std::string_view& name) {
+  DiskStatsLine out;
+  const std::string_view major = next_field(line);
+  const std::string_view minor = next_field(line);
+  name = next_field(line);
+  if (name.empty()) return line_error(line_no, "expected <major> <minor> <name> <stats>...");
+  if (!to_u32(major, out.major)) return line_error(line_no, "bad major " + quoted(major));
+  if (!to_u32(minor, out.minor)) return line_error(line_no, "bad minor " + quoted(minor));
+  std::size_t count = 0;
+  for (std::string_view tok = next_field(line); !tok.empty(); tok = next_field(line), ++count) {
+    std::uint64_t v = 0;
+    if (!to_u64(tok, v)) return line_error(line_no, "bad counter " + quoted(tok));
+    if (count < kDiskStatFields) out.stats[count] = v;
+  }
+  if (count < kMinDiskStatFields) {
+    return line_error(line_no, "expected at least " + std::to_string(kMinDiskStatFields) +
+                                   " stat fields, got " + std::to_string(count));
+  }
+  out.fields = std::min(count, kDiskStatFields);
+  return out;
+}
+
+}  // namespace
+
+Result<DiskStats> parse_diskstats(std::string_view text) {
+  DiskStats out;
+  if (text.empty()) return out;
+  if (text.back() != '\n') return Error{Errc::kMalformed, "truncated input (no trailing newline)"};
+  std::unordered_set<std::string_view> seen;
+  std::string_view rest = text;
+  for (std::size_t line_no = 1; !rest.empty(); ++line_no) {
+    std::string_view name;
+    auto parsed = parse_line(next_line(rest), line_no, name);
+    if (!parsed) return parsed.error();
+    if (!valid_device_name(name) || !seen.insert(name).second) {
+      ++out.skipped;
+      continue;
+    }
+    if (out.devices.size() == kMaxDisks) {
+      return line_error(line_no, "more than " + std::to_string(kMaxDisks) + " devices");
+    }
+    parsed->device.assign(name);
+    out.devices.push_back(std::move(*parsed));
+  }
+  return out;
+}
+
+namespace {
+
+enum class Unit : std::uint8_t { kCount, kSectorsAsBytes, kMsAsSeconds };
+
+struct DiskFamily {
+  std::string_view name;
+  std::string_view help;
+  metrics::Type type;
+  Unit unit;
+};
+
+// One family per stat column, in column order (DiskStat).
+constexpr std::array<DiskFamily, kDiskStatFields> kFamilies = {{
+    {"node_disk_reads_completed_total", "Reads completed.", metrics::Type::kCounter, Unit::kCount},
+    {"node_disk_reads_merged_total", "Reads merged with an adjacent one.", metrics::Type::kCounter,
+     Unit::kCount},
+    {"node_disk_read_bytes_total", "Bytes read.", metrics::Type::kCounter, Unit::kSectorsAsBytes},
+    {"node_disk_read_time_seconds_total", "Seconds spent by all reads.", metrics::Type::kCounter,
+     Unit::kMsAsSeconds},
+    {"node_disk_writes_completed_total", "Writes completed.", metrics::Type::kCounter,
+     Unit::kCount},
+    {"node_disk_writes_merged_total", "Writes merged with an adjacent one.",
+     metrics::Type::kCounter, Unit::kCount},
+    {"node_disk_written_bytes_total", "Bytes written.", metrics::Type::kCounter,
+     Unit::kSectorsAsBytes},
+    {"node_disk_write_time_seconds_total", "Seconds spent by all writes.", metrics::Type::kCounter,
+     Unit::kMsAsSeconds},
+    {"node_disk_io_now", "I/Os in flight.", metrics::Type::kGauge, Unit::kCount},
+    {"node_disk_io_time_seconds_total", "Seconds the device had I/O in flight.",
+     metrics::Type::kCounter, Unit::kMsAsSeconds},
+    {"node_disk_io_time_weighted_seconds_total",
+     "Seconds of I/O in flight, weighted by the number of I/Os in flight.", metrics::Type::kCounter,
+     Unit::kMsAsSeconds},
+    {"node_disk_discards_completed_total", "Discards completed.", metrics::Type::kCounter,
+     Unit::kCount},
+    {"node_disk_discards_merged_total", "Discards merged with an adjacent one.",
+     metrics::Type::kCounter, Unit::kCount},
+    {"node_disk_discarded_sectors_total", "Sectors (512 bytes) discarded.", metrics::Type::kCounter,
+     Unit::kCount},
+    {"node_disk_discard_time_seconds_total", "Seconds spent by all discards.",
+     metrics::Type::kCounter, Unit::kMsAsSeconds},
+    {"node_disk_flush_requests_total", "Flush requests completed.", metrics::Type::kCounter,
+     Unit::kCount},
+    {"node_disk_flush_requests_time_seconds_total", "Seconds spent by all flush requests.",
+     metrics::Type::kCounter, Unit::kMsAsSeconds},
+}};
+
+constexpr std::uint64_t kSectorBytes = 512;
+
+// Exact while it fits 64 bits; a hostile counter beyond that is printed as a double.
+metrics::Value sectors_as_bytes(std::uint64_t sectors) {
+  if (sectors <= std::numeric_limits<std::uint64_t>::max() / kSectorBytes) {
+    return sectors * kSectorBytes;
+  }
+  return static_cast<double>(sectors) * kSectorBytes;
+}
+
+metrics::Value in_unit(Unit unit, std::uint64_t v) {
+  switch (unit) {
+    case Unit::kSectorsAsBytes:
+      return sectors_as_bytes(v);
+    case Unit::kMsAsSeconds:
+      return static_cast<double>(v) / 1000;
+    case Unit::kCount:
+      break;
+  }
+  return v;
+}
+
+// Per second from two readings of a counter; none when it went backwards or no time passed.
+std::optional<double> rate(std::uint64_t before, std::uint64_t now, double seconds) {
+  if (seconds <= 0 || now < before) return std::nullopt;
+  return static_cast<double>(now - before) / seconds;
+}
+
+Result<std::regex> compile_exclude(const std::string& pattern) {
+  try {
+    return std::regex(pattern, std::regex::ECMAScript | std::regex::nosubs);
+  } catch (const std::regex_error& e) {
+    return Error{Errc::kMalformed, "bad device exclude regex \"" + pattern + "\": " + e.what()};
+  }
+}
+
+class DiskstatsSource final : public Source {
+ public:
+  DiskstatsSource(const SourceOptions& o, std::regex exclude)
+      : file_(o.fs.procfs, "diskstats", /*whole_records=*/true), exclude_(std::move(exclude)) {}
+
+  void sample(SampleContext& ctx) override {
+    Snapshot& s = ctx.snap;
+    if (!file_.read(ctx.buf, s.errors)) return;
+    auto parsed = parse_diskstats(ctx.buf);
+    if (!parsed) return s.errors.push_back(file_.reason(parsed.error().message()));
+    if (!same_names(parsed->devices)) rebuild(parsed->devices);
+    add_readings(s, parsed->devices, ctx.now);
+    add_families(s.families, parsed->devices);
+  }
+
+ private:
+  struct Counters {
+    std::uint64_t read_sectors = 0;
+    std::uint64_t written_sectors = 0;
+  };
+
+  // A device that is not excluded, with its label blocks, in device name order.
+  struct Kept {
+    std::size_t line = 0;  // index into the parsed devices
+    std::string device;
+    std::string labels;       // device="..."
+    std::string info_labels;  // node_disk_info's
+    std::optional<Counters> previous;
+  };
+
+  bool same_names(const std::vector<DiskStatsLine>& lines) const {
+    return std::equal(lines.begin(), lines.end(), names_.begin(), names_.end(),
+                      [](const DiskStatsLine& l, const std::string& n) { return l.device == n; });
+  }
+
+  // Runs the exclude regex and builds the label blocks: only when the device names change.
+  void rebuild(const std::vector<DiskStatsLine>& lines) {
+    std::vector<Kept> old = std::move(kept_);
+    kept_.clear();
+    names_.clear();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const DiskStatsLine& l = lines[i];
+      names_.push_back(l.device);
+      if (std::regex_search(l.device, exclude_)) continue;
+      kept_.push_back(Kept{i, l.device, metrics::labels({{"device", l.device}}), info_labels(l),
+                           previous_of(old, l.device)});
+    }
+    std::sort(kept_.begin(), kept_.end(),
+              [](const Kept& a, const Kept& b) { return a.device < b.device; });
+  }
+
+  static std::optional<Counters> previous_of(const std::vector<Kept>& old,
+                                             std::string_view device) {
+    auto it = std::lower_bound(old.begin(), old.end(), device,
+                               [](const Kept& k, std::string_view d) { return k.device < d; });
+    if (it == old.end() || it->device != device) return std::nullopt;
+    return it->previous;
+  }
+
+  // udev's model, path, revision, serial and wwn are not read: empty, as node_exporter prints
+  // them on a host without /run/udev/data.
+  static std::string info_labels(const DiskStatsLine& l) {
+    const std::string major = std::to_string(l.major);
+    const std::string minor = std::to_string(l.minor);
+    return metrics::labels({{"device", l.device},
+                            {"major", major},
+                            {"minor", minor},
+                            {"model", ""},
+                            {"path", ""},
+                            {"revision", ""},
+                            {"serial", ""},
+                            {"wwn", ""}});
+  }
+
+  void add_readings(Snapshot& s, const std::vector<DiskStatsLine>& lines,
+                    std::chrono::system_clock::time_point now) {
+    const double elapsed =
+        previous_time_ ? std::chrono::duration<double>(now - *previous_time_).count() : 0;
+    s.disks.reserve(kept_.size());
+    for (Kept& k : kept_) {
+      const DiskStatsLine& l = lines[k.line];
+      const Counters current{l[DiskStat::kSectorsRead], l[DiskStat::kSectorsWritten]};
+      DiskReading r;
+      r.device = k.device;
+      r.read_bytes = current.read_sectors * kSectorBytes;
+      r.written_bytes = current.written_sectors * kSectorBytes;
+      r.io_time_seconds = static_cast<double>(l[DiskStat::kIoMs]) / 1000;
+      if (k.previous) {
+        r.read_bytes_per_second =
+            bytes_rate(k.previous->read_sectors, current.read_sectors, elapsed);
+        r.written_bytes_per_second =
+            bytes_rate(k.previous->written_sectors, current.written_sectors, elapsed);
+      }
+      k.previous = current;
+      s.disks.push_back(std::move(r));
+    }
+    previous_time_ = now;
+  }
+
+  static std::optional<double> bytes_rate(std::uint64_t before, std::uint64_t now, double seconds) {
+    auto sectors = rate(before, now, seconds);
+    if (sectors) *sectors *= kSectorBytes;
+    return sectors;
+  }
+
+  void add_families(metrics::FamilySet& f, const std::vector<DiskStatsLine>& lines) const {
+    if (kept_.empty()) return;
+    std::size_t columns = 0;
+    for (const Kept& k : kept_) columns = std::max(columns, lines[k.line].fields);
+    for (std::size_t c = 0; c < columns; ++c) {
+      const DiskFamily& d = kFamilies[c];
+      auto& family = f.add(std::string(d.name), std::string(d.help), d.type);
+      family.series.reserve(kept_.size());
+      for (const Kept& k : kept_) {
+        const DiskStatsLine& l = lines[k.line];
+        if (c < l.fields) family.add(k.labels, in_unit(d.unit, l.stats[c]));
+      }
+    }
+    auto& info = f.add("node_disk_info", "Block device names (udev properties not read).",
+                       metrics::Type::kGauge);
+    info.series.reserve(kept_.size());
+    for (const Kept& k : kept_) info.add(k.info_labels, std::uint64_t{1});
+  }
+
+  KeptFile file_;
+  std::regex exclude_;
+  std::vector<std::string> names_;  // every device of the last file, in file order
+  std::vector<Kept> kept_;
+  std::optional<std::chrono::system_clock::time_point> previous_time_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> make_diskstats_source(const SourceOptions& o) {
+  auto exclude = compile_exclude(o.diskstats_device_exclude);
+  if (!exclude) return exclude.error();
+  return std::make_unique<DiskstatsSource>(o, std::move(*exclude));
+}
+
+}  // namespace nodeagent::nodeinfo
