@@ -21,6 +21,24 @@ case "${1:-build}" in
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
+# Debian's node_exporter for the side-by-side test (tests/integration/test_node_exporter.py):
+# unpacked into build/peers, not installed, because its package would start a service on :9100.
+peer_dir="$(cd "$(dirname "$0")/.." && pwd)/build/peers/node_exporter"
+fetch_node_exporter() {
+  [[ -x $peer_dir/usr/bin/prometheus-node-exporter ]] && return 0
+  command -v prometheus-node-exporter >/dev/null && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  echo "setup: fetching prometheus-node-exporter into $peer_dir"
+  if ! (cd "$tmp" && apt-get download -q prometheus-node-exporter); then
+    apt-get update -q
+    (cd "$tmp" && apt-get download -q prometheus-node-exporter)
+  fi
+  mkdir -p "$peer_dir"
+  dpkg-deb -x "$tmp"/prometheus-node-exporter_*.deb "$peer_dir"
+  rm -rf "$tmp"
+}
+
 missing=()
 for pkg in "${want[@]}"; do
   # nodejs may come from another repository that also provides npm; accept any installed npm.
@@ -28,7 +46,10 @@ for pkg in "${want[@]}"; do
   if [[ $pkg == nodejs ]] && command -v node >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+  [[ ${1:-build} == test ]] && fetch_node_exporter
+  exit 0
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "setup: missing packages: ${missing[*]}; run as root or install them" >&2
@@ -38,3 +59,5 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+[[ ${1:-build} == test ]] && fetch_node_exporter
+exit 0

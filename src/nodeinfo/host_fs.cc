@@ -193,8 +193,42 @@ Result<void> HostFile::read(std::string& out) const {
   return {};
 }
 
+namespace {
+
+// From offset 0 by read(2) until EOF. A seq_file (procfs' multi-record files) continues a
+// sequential read where it stopped, whereas a pread at a later offset makes the kernel generate
+// the file again from the start up to it: with pread a file of n pages would cost n^2/2 pages.
+boost::system::error_code read_sequential(int fd, std::string& out) {
+  out.clear();
+  if (::lseek(fd, 0, SEEK_SET) < 0) return errno_code(errno);
+  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == out.size()) {
+      if (out.size() >= kMaxFileSize) {
+        out.clear();
+        return errno_code(EFBIG);
+      }
+      out.resize(std::max(out.capacity(), used * 2));
+    }
+    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      out.clear();
+      return errno_code(err);
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  out.resize(used);
+  return {};
+}
+
+}  // namespace
+
 Result<void> HostFile::read_all(std::string& out) const {
-  boost::system::error_code ec = fd_ < 0 ? errno_code(EBADF) : pread_regular(fd_, out);
+  boost::system::error_code ec = fd_ < 0 ? errno_code(EBADF) : read_sequential(fd_, out);
   if (ec) {
     out.clear();
     return Error{ec, {}};

@@ -70,8 +70,9 @@ class HostFile {
   // Whole content into `out` (capacity reused); on failure `out` is empty and the error carries
   // the errno, with an empty detail (the caller knows which file it opened).
   Result<void> read(std::string& out) const;
-  // Whole content by preads at increasing offsets until EOF, also on procfs: for multi-record
-  // seq_files (diskstats, net/dev, vmstat, mountinfo), where one pread may stop at a page.
+  // Whole content from offset 0 by sequential reads until EOF, also on procfs: for multi-record
+  // seq_files (diskstats, net/dev, vmstat, mountinfo), where one read may stop at a page. Moves
+  // the file offset, so (like read()) not for concurrent use of one HostFile.
   Result<void> read_all(std::string& out) const;
 
  private:

@@ -240,8 +240,23 @@ def test_pods_are_hardened(rendered, mode):
                 assert sc.get("runAsUser", psc["runAsUser"]) != 0, key
             for m in c.get("volumeMounts", []):
                 vol = [v for v in spec["volumes"] if v["name"] == m["name"]][0]
-                if vol.get("hostPath", {}).get("path") in ("/proc", "/sys"):
+                if vol.get("hostPath", {}).get("path") in ("/proc", "/sys", "/"):
                     assert m.get("readOnly") is True, (key, m)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_agent_reads_the_host_root_read_only_with_later_mounts(rendered, mode):
+    """--rootfs points at the node's / mounted read-only, with HostToContainer propagation so
+    that mounts made on the node after the pod started are statted too."""
+    for w in find(rendered[mode]["objects"], "DaemonSet"):
+        spec = w["spec"]["template"]["spec"]
+        agent = [c for c in spec["containers"] if c["name"] == "node-agent"][0]
+        root_args = [a for a in agent["args"] if a.startswith("--rootfs=")]
+        assert len(root_args) == 1, agent["args"]
+        host, mount = hostpath_of_mount(spec, agent, root_args[0].split("=", 1)[1])
+        assert host == "/", mode
+        assert mount["readOnly"] is True
+        assert mount["mountPropagation"] == "HostToContainer"
 
 
 @pytest.mark.parametrize("mode", MODES)

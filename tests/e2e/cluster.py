@@ -60,6 +60,9 @@ class Mount:
     host_path: str
     path: str
     read_only: bool = False
+    # mountPropagation: "None" (private: later host mounts below it stay invisible) or
+    # "HostToContainer" (recursive, and mounts made on the host later appear in the pod).
+    propagation: str = "None"
 
 
 @dataclass
@@ -132,6 +135,7 @@ class Node:
     subnet: ipaddress.IPv4Network
     host_dir: Path  # root of this node's "host filesystem" for hostPath volumes
     next_host: int = 2
+    init_pid: int = 0  # the node's PID 1 (host PID); its procfs is host_dir/proc
     pods: list[Pod] = field(default_factory=list)
 
     def gateway(self) -> str:
@@ -199,6 +203,11 @@ class Cluster:
     def create(self) -> "Cluster":
         sweep()
         self.state.mkdir(parents=True)
+        # A node's / is a shared mount (systemd makes it so), which is what lets a pod's
+        # HostToContainer volume see mounts made on the node later. This machine's / may be
+        # private, so the run's directory, where the test mounts things, is made a shared mount.
+        sh("mount", "--bind", str(self.state), str(self.state))
+        sh("mount", "--make-shared", str(self.state))
         (self.state / "owner.pid").write_text(str(os.getpid()))
         self._add_ns(self.underlay)
         ns_sh(self.underlay, "ip", "link", "add", "br0", "type", "bridge")
@@ -247,8 +256,36 @@ class Cluster:
         # Replies from pods on routed veths come back on another interface than the request on
         # the node; strict reverse-path filtering would drop them.
         ns_sh(node.ns, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0")
+        self._start_node_init(node)
         self.nodes.append(node)
         self.sync_rules(node)
+
+    def _start_node_init(self, node: Node) -> None:
+        """The node's PID 1: a process in the node's network namespace and a PID namespace of its
+        own, whose procfs is the node's /proc (hostPath /proc on this node). As on a real node,
+        <procfs>/1/net/* then describes the node's network, not the machine's or a pod's;
+        system-wide files (stat, meminfo, diskstats) are the machine's, as they are a node's."""
+        init = subprocess.Popen(["ip", "netns", "exec", node.ns, "unshare", "--pid", "--fork",
+                                 "--kill-child", "sleep", "infinity"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        child = ""
+        while not child and time.monotonic() < deadline:  # unshare forks PID 1 of the new ns
+            try:
+                child = Path(f"/proc/{init.pid}/task/{init.pid}/children").read_text().split()
+                child = child[0] if child else ""
+            except OSError:
+                child = ""
+            if not child:
+                time.sleep(0.02)
+        if not child:
+            raise RuntimeError(f"{node.name}: the node's init did not start")
+        node.init_pid = int(child)
+        proc_dir = node.host_dir / "proc"
+        proc_dir.mkdir()
+        # A procfs belongs to the PID namespace of the process that mounts it.
+        sh("nsenter", f"--target={node.init_pid}", "--pid", "--", "mount", "-t", "proc",
+           "-o", "nosuid,nodev,noexec", "proc", str(proc_dir))
 
     def node(self, name: str) -> Node:
         return next(n for n in self.nodes if n.name == name)
@@ -344,7 +381,7 @@ class Cluster:
         pod.log_path = pod_dir / "container.log"
         log = open(pod.log_path, "ab")
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", pod.ns, "unshare", "--mount", "--propagation", "private",
+            ["ip", "netns", "exec", pod.ns, "unshare", "--mount", "--propagation", "slave",
              "--", sys.executable, str(PODINIT), "mounts", str(spec_path)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
@@ -581,6 +618,14 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+def _is_mount(path: Path) -> bool:
+    """Whether `path` is a mount point (also a bind mount within one filesystem, which
+    os.path.ismount cannot tell)."""
+    target = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == target for line in f)
+
+
 def _remove_run(state: Path, prefix: str) -> None:
     """Kills what still runs in the run's namespaces, deletes the namespaces, the mount points it
     created and its state directory."""
@@ -600,6 +645,11 @@ def _remove_run(state: Path, prefix: str) -> None:
                     break
                 time.sleep(0.05)
             sh("ip", "netns", "del", ns, check=False)
+    hosts = state / "hosts"
+    if hosts.exists():  # each node's procfs (see Cluster._start_node_init)
+        for proc_dir in hosts.glob("*/proc"):
+            if os.path.ismount(proc_dir):
+                sh("umount", "-l", str(proc_dir), check=False)
     mp = state / "mountpoints"
     if mp.exists():
         for path in reversed(mp.read_text().split()):
@@ -611,6 +661,8 @@ def _remove_run(state: Path, prefix: str) -> None:
                     p.unlink()
             except OSError:
                 pass
+    if _is_mount(state):  # the shared bind of Cluster.create, and what is mounted below
+        sh("umount", "-R", "-l", str(state), check=False)
     shutil.rmtree(state, ignore_errors=True)
 
 

@@ -29,7 +29,9 @@ REPO = Path(__file__).resolve().parents[2]
 OVERLAYS_DIR = REPO / "deploy" / "kubernetes" / "overlays"
 NAMESPACE_DEFAULT = "default"
 # Host paths a DaemonSet mounts that are the real host's (the simulated nodes share one kernel).
-REAL_HOST_PATHS = ("/proc", "/sys")
+# hostPaths that are the machine's own: all simulated nodes share its kernel, / and /sys. /proc
+# is each node's own procfs (its PID namespace: Cluster._start_node_init), below host_dir.
+REAL_HOST_PATHS = ("/", "/sys")
 
 
 def bin_dir() -> Path:
@@ -297,7 +299,11 @@ def container_spec(w: Workload, container: dict, pod: Pod, host_dirs: dict[str, 
     for vm in container.get("volumeMounts", []):
         if vm["name"] not in host_dirs:
             raise ValueError(f"volumeMount {vm['name']}: no such volume or unsupported type")
-        mounts.append(Mount(host_dirs[vm["name"]], vm["mountPath"], bool(vm.get("readOnly"))))
+        propagation = vm.get("mountPropagation", "None")
+        if propagation not in ("None", "HostToContainer"):
+            raise ValueError(f"volumeMount {vm['name']}: mountPropagation {propagation} not modelled")
+        mounts.append(Mount(host_dirs[vm["name"]], vm["mountPath"], bool(vm.get("readOnly")),
+                            propagation))
     return ContainerSpec(argv=[a for a in argv], env=env, mounts=mounts, run_as_user=user,
                          run_as_group=group, capabilities=[c.lower() for c in added],
                          no_new_privs=sc.get("allowPrivilegeEscalation") is False)
@@ -309,7 +315,7 @@ def volumes_for(w: Workload, node: Node, pod_dir: Path) -> dict[str, str]:
     for v in w.spec.get("volumes", []):
         if "hostPath" in v:
             hp = v["hostPath"]["path"]
-            if hp in REAL_HOST_PATHS or any(hp.startswith(p + "/") for p in REAL_HOST_PATHS):
+            if hp in REAL_HOST_PATHS or hp.startswith("/sys/"):
                 out[v["name"]] = hp
                 continue
             local = node.host_dir / hp.lstrip("/")

@@ -25,10 +25,17 @@ def run(*args):
 
 
 def stage_mounts(spec_path, spec):
-    # Nothing done here may leak to the host: make every mount private first.
-    run("mount", "--make-rprivate", "/")
+    # Nothing done here may leak to the host: every mount becomes a slave (host events still
+    # come in, ours never go out), as in a container runtime's mount namespace.
+    run("mount", "--make-rslave", "/")
     for m in spec["mounts"]:
-        run("mount", "--bind", m["host_path"], m["path"])
+        if m.get("propagation") == "HostToContainer":
+            # The host's tree below it, kept in step with the host's later mounts.
+            run("mount", "--rbind", m["host_path"], m["path"])
+            run("mount", "--make-rslave", m["path"])
+        else:
+            run("mount", "--bind", m["host_path"], m["path"])
+            run("mount", "--make-rprivate", m["path"])
         if m.get("read_only"):
             run("mount", "-o", "remount,bind,ro", m["path"])
     if spec.get("hosts_file"):
@@ -44,7 +51,7 @@ def stage_mounts(spec_path, spec):
         flags.append("--uts")
     cmd = [sys.executable, __file__, "exec", spec_path]
     if flags:
-        cmd = ["unshare", "--propagation", "private", *flags, "--", *cmd]
+        cmd = ["unshare", "--propagation", "slave", *flags, "--", *cmd]
     os.execvp(cmd[0], cmd)
 
 

@@ -386,3 +386,66 @@ def _wait_for(cond, seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def _devices_in(ns: str) -> set[str]:
+    """Interfaces of a network namespace as its own /proc/net/dev lists them, lo left out."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/dev"], capture_output=True,
+                         text=True, check=True).stdout
+    names = {line.split(":", 1)[0].strip() for line in out.splitlines()[2:] if ":" in line}
+    return names - {"lo"}
+
+
+def _metric_devices(text: str, family: str) -> set[str]:
+    return set(re.findall(rf'^{family}{{device="([^"]+)"}} ', text, re.M))
+
+
+def test_network_metrics_describe_the_node_not_the_pod(dep, cluster):
+    """node_network_* are the node's interfaces in every TCP mode, also when the agent runs in
+    the pod network: it reads its node's PID 1's net/dev through the host procfs, not its own
+    (node_exporter and OpenTelemetry's hostmetrics report the pod's veth there)."""
+    port = dep.mode.agent_tcp_port()
+    if port is None:
+        pytest.skip("unix-socket mode: same code path as local-service, which is checked")
+    for node_name in AGENT_NODES:
+        node, agent = cluster.node(node_name), dep.agents[node_name]
+        r = http_get(node.ns, agent.ip, port, "/metrics", timeout=3.0)[0]
+        assert r.status == 200, r
+        reported = _metric_devices(r.body, "node_network_receive_bytes_total")
+        assert reported == _devices_in(node.ns), (node_name, reported)
+        if not agent.host_network:
+            # The pod's own eth0 is not the node's: the node has its LAN eth0 and one veth per
+            # pod, the agent's among them.
+            assert reported != _devices_in(agent.ns), reported
+            assert any(d.startswith("veth") for d in reported), reported
+        assert _metric_devices(r.body, "node_network_transmit_bytes_total") == reported
+
+
+def test_a_mount_made_on_the_node_later_is_reported(dep, cluster):
+    """The host root is mounted with HostToContainer propagation: a filesystem mounted on the node
+    after the agent started (a new volume, an NFS share) is statted too."""
+    if dep.mode.overlay != "local-service":
+        pytest.skip("checked once, in local-service (the mount is the same in every mode)")
+    node, agent = cluster.node(AGENT_NODES[0]), dep.agents[AGENT_NODES[0]]
+    port = dep.mode.agent_tcp_port()
+    target = cluster.state / "late-volume"
+    target.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "late-volume", str(target)],
+                   check=True)
+    try:
+        want = (f'node_filesystem_size_bytes{{device="late-volume",fstype="tmpfs",'
+                f'mountpoint="{target}"}} 3145728')
+        body = ""
+
+        def reported():
+            nonlocal body
+            body = http_get(node.ns, agent.ip, port, "/metrics", timeout=3.0)[0].body or ""
+            return want in body.splitlines()
+
+        try:
+            _wait_for(reported, 10, "the new mount in /metrics")
+        except TimeoutError:
+            lines = [line for line in body.splitlines() if "node_filesystem_size" in line]
+            pytest.fail(f"{want!r} not served; filesystem lines: {lines}")
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)

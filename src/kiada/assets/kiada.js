@@ -35,6 +35,42 @@
     return Math.max(0, Math.min(100, (1 - idle - iowait) * 100));
   }
 
+  // The root filesystem's used share in percent (1 - avail/size, what `df` shows as Use%), from
+  // the agent's "filesystems" (present with --rootfs); null when absent or not a sane reading.
+  function rootUsedPercent(doc) {
+    if (!Array.isArray(doc.filesystems)) return null;
+    const root = doc.filesystems.find((f) => f && typeof f === "object" && f.mountpoint === "/");
+    if (!root) return null;
+    const size = finiteOrNull(root.size_bytes, 1, Number.MAX_VALUE);
+    const avail = finiteOrNull(root.avail_bytes, 0, Number.MAX_VALUE);
+    if (size == null || avail == null || avail > size) return null;
+    return (1 - avail / size) * 100;
+  }
+
+  // Bytes per second received and sent by the node, summed over its interfaces; null until the
+  // agent has two samples (or without the netdev source).
+  function networkRates(doc) {
+    if (!Array.isArray(doc.network_devices) || doc.network_devices.length === 0) return null;
+    let rx = 0, tx = 0;
+    for (const d of doc.network_devices) {
+      if (!d || typeof d !== "object") return null;
+      const r = finiteOrNull(d.receive_bytes_per_second, 0, Number.MAX_VALUE);
+      const t = finiteOrNull(d.transmit_bytes_per_second, 0, Number.MAX_VALUE);
+      if (r == null || t == null) return null;
+      rx += r; tx += t;
+    }
+    return { rx: rx, tx: tx };
+  }
+
+  // 1536 -> "1.5 KB/s": decimal units, as network rates are usually quoted.
+  function formatRate(bytesPerSecond) {
+    if (bytesPerSecond == null) return "\u2013";
+    const units = ["B/s", "KB/s", "MB/s", "GB/s"];
+    let v = bytesPerSecond, i = 0;
+    while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+    return (i === 0 ? Math.round(v) : v.toFixed(1)) + " " + units[i];
+  }
+
   // One agent document (already JSON-parsed) -> the sample the page shows, every field checked:
   // a field of the wrong type or out of range is missing (null), never NaN or a thrown
   // TypeError. Not an object, or no node name: null (the event is ignored).
@@ -52,6 +88,8 @@
       busy: busyPercent(doc),
       threads: running != null && total != null ? { running: running, total: total } : null,
       uptime: finiteOrNull(doc.uptime_seconds, 0, 1e12),
+      rootUsed: rootUsedPercent(doc),
+      network: networkRates(doc),
     };
   }
 
@@ -65,7 +103,8 @@
   }
 
   if (typeof module === "object" && module.exports) {
-    module.exports = { validSample: validSample, formatUptime: formatUptime, printable: printable };
+    module.exports = { validSample: validSample, formatUptime: formatUptime, printable: printable,
+                       formatRate: formatRate };
   }
   if (typeof document === "undefined") return;
 
@@ -204,6 +243,9 @@
     text("cpu-busy", sample.busy == null ? "\u2013" : sample.busy.toFixed(1) + "%");
     text("threads", sample.threads ? sample.threads.running + "/" + sample.threads.total : "\u2013");
     text("uptime", formatUptime(sample.uptime));
+    text("root-used", sample.rootUsed == null ? "\u2013" : sample.rootUsed.toFixed(0) + "%");
+    text("net-rx", formatRate(sample.network ? sample.network.rx : null));
+    text("net-tx", formatRate(sample.network ? sample.network.tx : null));
     setStale(false);
     setState("live from " + sample.node, "live");
     refreshCard();

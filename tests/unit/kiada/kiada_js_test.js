@@ -3,7 +3,7 @@
 "use strict";
 const assert = require("assert");
 const path = require("path");
-const { validSample, formatUptime, printable } =
+const { validSample, formatUptime, printable, formatRate } =
     require(path.join(__dirname, "../../../src/kiada/assets/kiada.js"));
 
 const good = {
@@ -54,4 +54,33 @@ assert.strictEqual(validSample({ node: "n1\u001b[2J\r\u0085" }).node,
 assert.strictEqual(printable("a\u0000b\u007f"), "a\\u0000b\\u007f");
 assert.strictEqual(formatUptime(null), "\u2013");
 assert.strictEqual(formatUptime(3725.5), "1h 2m 5s");
+// Root filesystem use and network rates (the agent with --rootfs and the netdev source).
+const withDevices = {
+  ...good,
+  filesystems: [{ mountpoint: "/boot", size_bytes: 100, avail_bytes: 100 },
+                { mountpoint: "/", size_bytes: 1000, avail_bytes: 250 }],
+  network_devices: [{ receive_bytes_per_second: 1500, transmit_bytes_per_second: 20 },
+                    { receive_bytes_per_second: 500, transmit_bytes_per_second: 5 }],
+};
+s = validSample(withDevices);
+assert.strictEqual(s.rootUsed, 75);
+assert.deepStrictEqual(s.network, { rx: 2000, tx: 25 });
+assert.strictEqual(validSample(good).rootUsed, null);
+assert.strictEqual(validSample(good).network, null);
+for (const fs of [[{ mountpoint: "/", size_bytes: 0, avail_bytes: 0 }],
+                  [{ mountpoint: "/", size_bytes: 10, avail_bytes: 11 }],
+                  [{ mountpoint: "/", size_bytes: null, avail_bytes: null, error: "hung" }],
+                  [{ mountpoint: "/", size_bytes: "10", avail_bytes: 1 }], "x", [null]]) {
+  assert.strictEqual(validSample({ ...good, filesystems: fs }).rootUsed, null, JSON.stringify(fs));
+}
+// The first sample has no rates yet; a device with a bad rate makes the sum unknown.
+for (const nd of [[{ receive_bytes_per_second: null, transmit_bytes_per_second: null }],
+                  [{ receive_bytes_per_second: -1, transmit_bytes_per_second: 1 }], [], [7]]) {
+  assert.strictEqual(validSample({ ...good, network_devices: nd }).network, null,
+                     JSON.stringify(nd));
+}
+assert.strictEqual(formatRate(null), "\u2013");
+assert.strictEqual(formatRate(999), "999 B/s");
+assert.strictEqual(formatRate(1536), "1.5 KB/s");
+assert.strictEqual(formatRate(2.5e9), "2.5 GB/s");
 console.log("kiada.js: all checks passed");

@@ -261,11 +261,7 @@ TEST(ConntrackSource, OtherReadErrorsAreReported) {
 // Samples `host` as a user other than root (root reads a mode 0 directory anyway) and prints
 // its errors; runs in the death test's child, so the test process keeps its credentials.
 void sample_unprivileged(SourceHost& host, Source& source) {
-  if (::geteuid() == 0 &&
-      (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) {
-    std::fprintf(stderr, "cannot drop privileges\n");
-    std::exit(2);
-  }
+  testing_util::drop_root_or_exit();
   Snapshot s = host.sample(source);
   for (const std::string& e : s.errors) std::fprintf(stderr, "%s\n", e.c_str());
   std::exit(value_of(s, "node_nf_conntrack_entries_limit") == 65536 ? 0 : 1);

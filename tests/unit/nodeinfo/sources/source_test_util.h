@@ -1,8 +1,12 @@
 #pragma once
 // Runs one source on a host tree and looks at what it added, for the per-source table tests.
 
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -64,6 +68,16 @@ class SourceHost {
   SourceOptions options_;
   std::string buf_;
 };
+
+// For a death test's child (EXPECT_EXIT): become uid/gid 65534 when root, since root reads a
+// mode-0 file anyway; the test process itself keeps its credentials. Exits 2 if it cannot.
+inline void drop_root_or_exit() {
+  if (::geteuid() == 0 &&
+      (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+    std::fprintf(stderr, "cannot drop privileges\n");
+    std::exit(2);
+  }
+}
 
 // The value of the series of `family` whose label block is `labels` ("" for none), or nullopt.
 inline std::optional<double> value_of(const Snapshot& s, std::string_view family,
