@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -91,57 +92,109 @@ boost::system::result<int> open_regular(int root_fd, std::string_view relative) 
   return *fd;
 }
 
+// The kernel writes into this thread's scratch buffer, which is never zero-filled, and only the
+// bytes read are copied into the caller's string: growing a std::string to its capacity before a
+// read would clear all of it first, which cost a third of a sample's CPU. It grows (to the
+// largest file this thread has read) and is never shrunk.
+class Scratch {
+ public:
+  // Beyond this the buffer is given back after the read (a hostile or huge file must not keep
+  // the agent's memory up); a 4096-cpu host's /proc/stat is well below.
+  static constexpr std::size_t kKeep = 256 * 1024;
+
+  char* data() { return data_.get(); }
+  std::size_t size() const { return size_; }
+  void trim() {
+    if (size_ > kKeep) {
+      data_.reset();
+      size_ = 0;
+    }
+  }
+  // At least `n` bytes; the first `keep` bytes survive.
+  void grow(std::size_t n, std::size_t keep = 0) {
+    if (n <= size_) return;
+    auto bigger = std::make_unique_for_overwrite<char[]>(n);
+    if (keep > 0) std::memcpy(bigger.get(), data_.get(), keep);
+    data_ = std::move(bigger);
+    size_ = n;
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  s.grow(kInitialBuffer);
+  return s;
+}
+
 // On procfs every read at offset 0 regenerates the whole file into the kernel's buffer and
 // copies as much as fits, so a read shorter than the buffer is the complete file. If it fills
 // the buffer, retry from offset 0 with a bigger one rather than continue at an offset (which
 // would make the kernel generate the content again and could splice two different readings).
-boost::system::error_code pread_generated(int fd, std::string& out) {
-  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
-  out.resize(out.capacity());
+// `last_size`: the file's size at the last read; it is asked for with room to grow by half.
+boost::system::error_code pread_generated(int fd, std::string& out, std::size_t last_size) {
+  out.clear();
+  Scratch& buf = scratch();
+  std::size_t want =
+      std::min(kMaxFileSize, std::max(kInitialBuffer, last_size + last_size / 2 + 1));
   for (;;) {
-    const ssize_t n = ::pread(fd, out.data(), out.size(), 0);
+    buf.grow(want);
+    const ssize_t n = ::pread(fd, buf.data(), want, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      out.clear();
+      buf.trim();
       return errno_code(err);
     }
-    if (static_cast<std::size_t>(n) < out.size()) {
-      out.resize(static_cast<std::size_t>(n));
+    if (static_cast<std::size_t>(n) < want) {
+      out.assign(buf.data(), static_cast<std::size_t>(n));
+      buf.trim();
       return {};
     }
-    if (out.size() >= kMaxFileSize) {
-      out.clear();
+    if (want >= kMaxFileSize) {
+      buf.trim();
       return errno_code(EFBIG);
     }
-    out.resize(out.size() * 2);
+    want = std::min(kMaxFileSize, want * 2);
   }
 }
 
-boost::system::error_code pread_regular(int fd, std::string& out) {
+// The whole file by `read_at(buffer, length, offset)` calls until one returns 0 (EOF).
+template <class ReadAt>
+boost::system::error_code read_to_eof(std::string& out, ReadAt read_at) {
   out.clear();
-  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
+  Scratch& buf = scratch();
   std::size_t used = 0;
   for (;;) {
-    if (used == out.size()) {
-      if (out.size() >= kMaxFileSize) {
-        out.clear();
+    if (used == buf.size()) {
+      if (buf.size() >= kMaxFileSize) {
+        buf.trim();
         return errno_code(EFBIG);
       }
-      out.resize(std::max(out.capacity(), used * 2));
+      buf.grow(buf.size() * 2, used);
     }
-    const ssize_t n = ::pread(fd, out.data() + used, out.size() - used, static_cast<off_t>(used));
+    const ssize_t n = read_at(buf.data() + used, buf.size() - used, used);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      out.clear();
+      buf.trim();
       return errno_code(err);
     }
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
   }
-  out.resize(used);
+  out.assign(buf.data(), used);
+  buf.trim();
   return {};
+}
+
+boost::system::error_code pread_regular(int fd, std::string& out) {
+  return read_to_eof(out, [fd](char* p, std::size_t len, std::size_t offset) {
+    return ::pread(fd, p, len, static_cast<off_t>(offset));
+  });
 }
 
 // "<root>/<relative>" without doubling slashes.
@@ -166,13 +219,16 @@ boost::system::error_code make_error_code(HostFsError e) noexcept {
 }
 
 HostFile::HostFile(HostFile&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), kernel_generated_(other.kernel_generated_) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      kernel_generated_(other.kernel_generated_),
+      last_size_(other.last_size_) {}
 
 HostFile& HostFile::operator=(HostFile&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     kernel_generated_ = other.kernel_generated_;
+    last_size_ = other.last_size_;
   }
   return *this;
 }
@@ -187,7 +243,8 @@ Result<void> HostFile::read(std::string& out) const {
     out.clear();
     ec = errno_code(EBADF);
   } else {
-    ec = kernel_generated_ ? pread_generated(fd_, out) : pread_regular(fd_, out);
+    ec = kernel_generated_ ? pread_generated(fd_, out, last_size_) : pread_regular(fd_, out);
+    last_size_ = out.size();
   }
   if (ec) return Error{ec, {}};
   return {};
@@ -199,30 +256,12 @@ namespace {
 // sequential read where it stopped, whereas a pread at a later offset makes the kernel generate
 // the file again from the start up to it: with pread a file of n pages would cost n^2/2 pages.
 boost::system::error_code read_sequential(int fd, std::string& out) {
-  out.clear();
-  if (::lseek(fd, 0, SEEK_SET) < 0) return errno_code(errno);
-  if (out.capacity() < kInitialBuffer) out.reserve(kInitialBuffer);
-  std::size_t used = 0;
-  for (;;) {
-    if (used == out.size()) {
-      if (out.size() >= kMaxFileSize) {
-        out.clear();
-        return errno_code(EFBIG);
-      }
-      out.resize(std::max(out.capacity(), used * 2));
-    }
-    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      out.clear();
-      return errno_code(err);
-    }
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
+  if (::lseek(fd, 0, SEEK_SET) < 0) {
+    out.clear();
+    return errno_code(errno);
   }
-  out.resize(used);
-  return {};
+  return read_to_eof(out,
+                     [fd](char* p, std::size_t len, std::size_t) { return ::read(fd, p, len); });
 }
 
 }  // namespace

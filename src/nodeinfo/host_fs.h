@@ -80,6 +80,9 @@ class HostFile {
   HostFile(int fd, bool kernel_generated) : fd_(fd), kernel_generated_(kernel_generated) {}
   int fd_ = -1;
   bool kernel_generated_ = false;
+  // The size of the last read: the next one asks the kernel for a little more than that, not
+  // for the whole scratch buffer (sysctl files allocate what is asked for).
+  mutable std::size_t last_size_ = 0;
 };
 
 // One mounted root directory.

@@ -13,8 +13,6 @@ std::string_view next_line(std::string_view& rest) {
   return line;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
 std::string_view next_field(std::string_view& rest) {
   std::size_t i = 0;
   while (i < rest.size() && is_blank(rest[i])) ++i;

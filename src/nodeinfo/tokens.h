@@ -12,7 +12,7 @@ namespace nodeagent::nodeinfo {
 // Splits off the next line (without '\n'); the rest when there is no '\n'.
 std::string_view next_line(std::string_view& rest);
 
-bool is_blank(char c);  // space or tab
+inline bool is_blank(char c) { return c == ' ' || c == '\t'; }  // space or tab
 
 // Next blank-separated token; empty when only blanks are left.
 std::string_view next_field(std::string_view& rest);

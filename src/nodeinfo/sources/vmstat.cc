@@ -39,10 +39,11 @@ std::optional<std::string_view> first_duplicate(const std::vector<VmstatLine>& l
 
 }  // namespace
 
-Result<Vmstat> parse_vmstat(std::string_view text) {
+Result<Vmstat> parse_vmstat(std::string_view text, const std::vector<std::string>& known) {
   if (text.empty()) return malformed("empty input");
   if (text.back() != '\n') return malformed("truncated input (no trailing newline)");
   Vmstat out;
+  out.lines.reserve(known.empty() ? 256 : known.size());
   std::string_view rest = text;
   for (std::size_t line_no = 1; !rest.empty(); ++line_no) {
     if (line_no > kMaxVmstatLines) {
@@ -58,6 +59,11 @@ Result<Vmstat> parse_vmstat(std::string_view text) {
     if (!to_u64(value, n)) return line_error(line_no, "bad value " + quoted(value));
     if (plain_name(name)) out.lines.push_back(VmstatLine{name, n});
   }
+  out.same_as_known =
+      !known.empty() && known.size() == out.lines.size() &&
+      std::equal(known.begin(), known.end(), out.lines.begin(),
+                 [](const std::string& k, const VmstatLine& l) { return k == l.name; });
+  if (out.same_as_known) return out;
   if (auto dup = first_duplicate(out.lines)) return malformed("duplicate " + quoted(*dup));
   return out;
 }
@@ -72,9 +78,9 @@ class VmstatSource final : public Source {
   void sample(SampleContext& ctx) override {
     Snapshot& s = ctx.snap;
     if (!file_.read(ctx.buf, s.errors)) return;
-    auto vm = parse_vmstat(ctx.buf);
+    auto vm = parse_vmstat(ctx.buf, names_);
     if (!vm) return s.errors.push_back(file_.reason(vm.error().message()));
-    if (!same_names(vm->lines)) decide(vm->lines);
+    if (!vm->same_as_known) decide(vm->lines);
     for (std::size_t i = 0; i < vm->lines.size(); ++i) {
       const Kept& kept = kept_[i];
       if (kept.metric.empty()) continue;
@@ -83,16 +89,6 @@ class VmstatSource final : public Source {
   }
 
  private:
-  // The kernel prints the same names in the same order every time: the decisions of the last
-  // sample hold while they do.
-  bool same_names(const std::vector<VmstatLine>& lines) const {
-    if (lines.size() != names_.size()) return false;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      if (lines[i].name != names_[i]) return false;
-    }
-    return true;
-  }
-
   // Runs the regex once per name. node_exporter's flag is searched for anywhere in the name
   // (Go's MatchString), hence regex_search; the defaults are anchored at the start.
   void decide(const std::vector<VmstatLine>& lines) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,9 +26,13 @@ struct VmstatLine {
 // /proc/vmstat: one "<name> <value>\n" line per counter, value a plain unsigned decimal. Lines
 // whose name could not be part of a metric name are skipped; a name seen twice is an error.
 // `lines` is in file order and views `text`, which must outlive it.
+// `known`: the names of an earlier reading that passed this check. A kernel prints the same
+// names in the same order every time; when this reading's names are exactly `known`, there can
+// be no duplicate, the sort that finds one is skipped and `same_as_known` is set.
 struct Vmstat {
   std::vector<VmstatLine> lines;
+  bool same_as_known = false;
 };
-Result<Vmstat> parse_vmstat(std::string_view text);
+Result<Vmstat> parse_vmstat(std::string_view text, const std::vector<std::string>& known = {});
 
 }  // namespace nodeagent::nodeinfo
