@@ -26,6 +26,11 @@ namespace nodeagent {
 
 std::string printable(std::string_view text);
 
+// Length of the well-formed UTF-8 sequence (RFC 3629) that starts at text[i], or 0 when the bytes
+// there are not one (a stray continuation byte, an overlong form, a surrogate, a truncated
+// sequence). For writers of formats that require UTF-8 (JSON strings, Prometheus label values).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
 namespace client {
 using nodeagent::printable;
 }

@@ -139,7 +139,7 @@ ParseOutcome parse_config(int argc, const char* const* argv,
       ->type_name("DIR");
   const SourceFlags source_flags = add_source_flags(app);
   app.add_option("--collector.diskstats.device-exclude", disk_exclude,
-                 "Block devices left out (regex on the whole name)")
+                 "Block devices left out (regex, matched anywhere in the name)")
       ->capture_default_str()
       ->type_name("REGEX");
   app.add_option("--collector.netdev.device-exclude", netdev_exclude,

@@ -59,6 +59,11 @@ std::size_t utf8_length(std::string_view text, std::size_t i, std::uint32_t& cp)
 
 }  // namespace
 
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  std::uint32_t cp = 0;
+  return i < text.size() ? utf8_length(text, i, cp) : 0;
+}
+
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -6,10 +6,27 @@
 #include <cmath>
 #include <iterator>
 
+#include "nodeagent/printable.h"
+
 namespace nodeagent::metrics {
 
 void append_label_value(std::string& out, std::string_view v) {
-  for (char c : v) {
+  for (std::size_t i = 0; i < v.size();) {
+    const char c = v[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      // Prometheus refuses a whole scrape over one label value that is not UTF-8 (a mount
+      // source or interface name can be any bytes): such a byte becomes U+FFFD.
+      const std::size_t len = utf8_sequence_length(v, i);
+      if (len == 0) {
+        out.append("\xef\xbf\xbd");
+        ++i;
+      } else {
+        out.append(v.substr(i, len));
+        i += len;
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '\\':
         out.append("\\\\");

@@ -174,7 +174,7 @@ boost::system::error_code read_to_eof(std::string& out, ReadAt read_at) {
         buf.trim();
         return errno_code(EFBIG);
       }
-      buf.grow(buf.size() * 2, used);
+      buf.grow(std::min(kMaxFileSize, buf.size() * 2), used);
     }
     const ssize_t n = read_at(buf.data() + used, buf.size() - used, used);
     if (n < 0) {

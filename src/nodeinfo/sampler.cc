@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "nodeagent/printable.h"
+
 namespace nodeagent::nodeinfo {
 std::optional<CpuUtilisation> cpu_utilisation(const CpuJiffies& previous,
                                               const CpuJiffies& current) {
@@ -56,13 +58,31 @@ Sampler::Sampler(const SourceOptions& options, const SourceSelection& selection)
   buf_.reserve(16 * 1024);
 }
 
+Sampler::Sampler(std::string node_name, const Clock& clock,
+                 std::vector<std::pair<std::string, std::unique_ptr<Source>>> sources)
+    : clock_(&clock), node_name_(std::move(node_name)) {
+  for (auto& [name, source] : sources) {
+    running_.push_back(std::move(name));
+    sources_.push_back(std::move(source));
+  }
+}
+
 Snapshot Sampler::sample() {
   Snapshot snap;
   snap.node_name = node_name_;
   snap.taken_at = clock_->system_now();
   snap.families.reserve(families_seen_);
-  SampleContext ctx{snap.taken_at, buf_, snap};
-  for (auto& source : sources_) source->sample(ctx);
+  SampleContext ctx{snap.taken_at, clock_->steady_now(), buf_, snap};
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    // A source that throws (an allocation failure on a huge file) loses its own readings for
+    // this sample, not the agent: the sampling thread must go on.
+    try {
+      sources_[i]->sample(ctx);
+    } catch (const std::exception& e) {
+      snap.errors.push_back(running_[i] + ": " + printable(e.what()));
+    }
+  }
+  if (buf_.capacity() > kKeepBuffer) std::string().swap(buf_);  // a huge file was read once
   families_seen_ = snap.families.families().size();
   return snap;
 }

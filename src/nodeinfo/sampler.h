@@ -34,6 +34,9 @@ class Sampler {
   // A source that cannot run with these options (SourceInfo::make gave an Error) is left out;
   // skipped() says which and why.
   Sampler(const SourceOptions& options, const SourceSelection& selection);
+  // Exactly these sources, named (tests; the agent uses the registry through the above).
+  Sampler(std::string node_name, const Clock& clock,
+          std::vector<std::pair<std::string, std::unique_ptr<Source>>> sources);
 
   Snapshot sample();
 
@@ -47,7 +50,10 @@ class Sampler {
   std::string node_name_;
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::string> running_, skipped_;
-  std::string buf_;  // reused for every file: the same sizes come back every second
+  // Reused for every file: the same sizes come back every second. Released after a sample that
+  // needed more than this (a huge or hostile file must not keep the agent's memory up).
+  static constexpr std::size_t kKeepBuffer = 256 * 1024;
+  std::string buf_;
   std::size_t families_seen_ = 0;
 };
 

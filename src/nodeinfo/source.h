@@ -52,8 +52,11 @@ struct SourceOptions : SourceTunables {
 // Per call of Source::sample().
 struct SampleContext {
   std::chrono::system_clock::time_point now;  // the sample's time, from the injected clock
-  std::string& buf;                           // the sampler's reused read buffer
-  Snapshot& snap;                             // families, readings and errors go here
+  // The same moment on the steady clock: rates divide by differences of this, which a step of
+  // the system clock (NTP, settimeofday) cannot make negative or tiny.
+  std::chrono::steady_clock::time_point steady;
+  std::string& buf;  // the sampler's reused read buffer
+  Snapshot& snap;    // families, readings and errors go here
 };
 
 class Source {

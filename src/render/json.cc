@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iterator>
 
+#include "nodeagent/printable.h"
 #include "render/json_writer.h"
 
 namespace nodeagent::render {
@@ -177,25 +178,9 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     // Copy a well-formed UTF-8 sequence through; anything else becomes U+FFFD.
-    std::size_t len = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4, min = 0x10000;
-    }
-    bool valid = len != 0 && static_cast<std::size_t>(end - p) >= len;
-    std::uint32_t cp = valid ? (c & (0x7f >> len)) : 0;
-    for (std::size_t i = 1; valid && i < len; ++i) {
-      if ((p[i] & 0xc0) != 0x80) {
-        valid = false;
-      } else {
-        cp = (cp << 6) | (p[i] & 0x3f);
-      }
-    }
-    if (valid && cp >= min && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff)) {
+    const std::size_t at =
+        static_cast<std::size_t>(p - reinterpret_cast<const unsigned char*>(s.data()));
+    if (const std::size_t len = utf8_sequence_length(s, at); len != 0) {
       out.append(reinterpret_cast<const char*>(p), len);
       p += len;
     } else {

@@ -14,8 +14,8 @@ void JsonWriter::separate() {
     return;
   }
   if (!open_.empty()) {
-    if (open_.back()) out_.push_back(',');
-    open_.back() = true;
+    if (open_.back().has_elements) out_.push_back(',');
+    open_.back().has_elements = true;
   }
 }
 
@@ -32,11 +32,11 @@ JsonWriter& JsonWriter::key(std::string_view k) {
 void JsonWriter::open(char c) {
   separate();
   out_.push_back(c);
-  open_.push_back(false);
+  open_.push_back(Open{c == '{' ? '}' : ']', false});
 }
 
 void JsonWriter::close(char c) {
-  assert(!open_.empty() && !after_key_);
+  assert(!open_.empty() && !after_key_ && open_.back().close == c);
   open_.pop_back();
   out_.push_back(c);
 }

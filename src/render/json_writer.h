@@ -52,7 +52,11 @@ class JsonWriter {
   void close(char c);
 
   std::string& out_;
-  std::vector<bool> open_;  // per open container: whether it has an element yet
+  struct Open {
+    char close;         // '}' or ']'
+    bool has_elements;  // a comma goes before the next one
+  };
+  std::vector<Open> open_;
   bool after_key_ = false;
 };
 

@@ -35,16 +35,19 @@
     return Math.max(0, Math.min(100, (1 - idle - iowait) * 100));
   }
 
-  // The root filesystem's used share in percent (1 - avail/size, what `df` shows as Use%), from
-  // the agent's "filesystems" (present with --rootfs); null when absent or not a sane reading.
+  // The root filesystem's used share in percent as `df` computes Use%: used / (used + avail),
+  // used = size - free (blocks reserved for root count as neither), from the agent's
+  // "filesystems" (present with --rootfs); null when absent or not a sane reading.
   function rootUsedPercent(doc) {
     if (!Array.isArray(doc.filesystems)) return null;
     const root = doc.filesystems.find((f) => f && typeof f === "object" && f.mountpoint === "/");
     if (!root) return null;
     const size = finiteOrNull(root.size_bytes, 1, Number.MAX_VALUE);
+    const free = finiteOrNull(root.free_bytes, 0, Number.MAX_VALUE);
     const avail = finiteOrNull(root.avail_bytes, 0, Number.MAX_VALUE);
-    if (size == null || avail == null || avail > size) return null;
-    return (1 - avail / size) * 100;
+    if (size == null || free == null || avail == null || free > size || avail > free) return null;
+    const used = size - free;
+    return used + avail > 0 ? used / (used + avail) * 100 : null;
   }
 
   // Bytes per second received and sent by the node, summed over its interfaces; null until the

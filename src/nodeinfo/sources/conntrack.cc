@@ -139,22 +139,25 @@ class ConntrackSource final : public Source {
 
   void sample(SampleContext& ctx) override {
     Snapshot& s = ctx.snap;
-    std::optional<ConntrackStat> stat;
-    if (read_present(stat_, ctx, " (needs the host's procfs without hidepid)")) {
-      auto parsed = parse_conntrack_stat(ctx.buf);
-      if (parsed) {
-        stat = *parsed;
-      } else {
-        s.errors.push_back(stat_.reason(parsed.error().message()));
-      }
-    }
     std::optional<std::uint64_t> limit;
-    if (read_present(max_, ctx, "")) {
+    const bool loaded = read_present(max_, ctx, "");
+    if (loaded) {
       auto parsed = parse_conntrack_max(ctx.buf);
       if (parsed) {
         limit = *parsed;
       } else {
         s.errors.push_back(max_.reason(parsed.error().message()));
+      }
+    }
+    std::optional<ConntrackStat> stat;
+    // With the module loaded (nf_conntrack_max exists), a missing PID 1 file means the host's
+    // procfs hides other users' processes (hidepid=2 makes /proc/1 vanish): say so.
+    if (read_present(stat_, ctx, kHidepidHint, loaded)) {
+      auto parsed = parse_conntrack_stat(ctx.buf);
+      if (parsed) {
+        stat = *parsed;
+      } else {
+        s.errors.push_back(stat_.reason(parsed.error().message()));
       }
     }
     if (stat) {
@@ -168,15 +171,20 @@ class ConntrackSource final : public Source {
   }
 
  private:
+  static constexpr std::string_view kHidepidHint = " (needs the host's procfs without hidepid)";
+
   // Reads `file` into ctx.buf; false without an error when it does not exist (no nf_conntrack
-  // module), false with a reason (plus `hint` for a permission error) when it cannot be read.
-  static bool read_present(KeptFile& file, SampleContext& ctx, std::string_view hint) {
+  // module) unless `must_exist`, false with a reason (plus `hint` for a permission error, or a
+  // missing file that must exist) when it cannot be read.
+  static bool read_present(KeptFile& file, SampleContext& ctx, std::string_view hint,
+                           bool must_exist = false) {
     auto r = file.read(ctx.buf);
     if (r) return true;
     const boost::system::error_code& code = r.error().code;
-    if (code == boost::system::errc::no_such_file_or_directory) return false;
+    const bool missing = code == boost::system::errc::no_such_file_or_directory;
+    if (missing && !must_exist) return false;
     std::string what = code.message();
-    if (code == boost::system::errc::permission_denied) what += hint;
+    if (missing || code == boost::system::errc::permission_denied) what += hint;
     ctx.snap.errors.push_back(file.reason(what));
     return false;
   }

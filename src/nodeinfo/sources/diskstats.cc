@@ -143,6 +143,12 @@ metrics::Value sectors_as_bytes(std::uint64_t sectors) {
   return static_cast<double>(sectors) * kSectorBytes;
 }
 
+// For JSON, whose integers are 64-bit: saturates instead of wrapping.
+std::uint64_t saturated_bytes(std::uint64_t sectors) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  return sectors <= kMax / kSectorBytes ? sectors * kSectorBytes : kMax;
+}
+
 metrics::Value in_unit(Unit unit, std::uint64_t v) {
   switch (unit) {
     case Unit::kSectorsAsBytes:
@@ -179,8 +185,13 @@ class DiskstatsSource final : public Source {
     if (!file_.read(ctx.buf, s.errors)) return;
     auto parsed = parse_diskstats(ctx.buf);
     if (!parsed) return s.errors.push_back(file_.reason(parsed.error().message()));
+    if (parsed->skipped > 0) {  // left out, so say so: the rest is served
+      s.errors.push_back(
+          file_.reason(std::to_string(parsed->skipped) +
+                       " lines left out (a name that cannot be a label, or repeated)"));
+    }
     if (!same_names(parsed->devices)) rebuild(parsed->devices);
-    add_readings(s, parsed->devices, ctx.now);
+    add_readings(s, parsed->devices, ctx.steady);
     add_families(s.families, parsed->devices);
   }
 
@@ -244,7 +255,7 @@ class DiskstatsSource final : public Source {
   }
 
   void add_readings(Snapshot& s, const std::vector<DiskStatsLine>& lines,
-                    std::chrono::system_clock::time_point now) {
+                    std::chrono::steady_clock::time_point now) {
     const double elapsed =
         previous_time_ ? std::chrono::duration<double>(now - *previous_time_).count() : 0;
     s.disks.reserve(kept_.size());
@@ -253,8 +264,8 @@ class DiskstatsSource final : public Source {
       const Counters current{l[DiskStat::kSectorsRead], l[DiskStat::kSectorsWritten]};
       DiskReading r;
       r.device = k.device;
-      r.read_bytes = current.read_sectors * kSectorBytes;
-      r.written_bytes = current.written_sectors * kSectorBytes;
+      r.read_bytes = saturated_bytes(current.read_sectors);
+      r.written_bytes = saturated_bytes(current.written_sectors);
       r.io_time_seconds = static_cast<double>(l[DiskStat::kIoMs]) / 1000;
       if (k.previous) {
         r.read_bytes_per_second =
@@ -297,7 +308,7 @@ class DiskstatsSource final : public Source {
   std::regex exclude_;
   std::vector<std::string> names_;  // every device of the last file, in file order
   std::vector<Kept> kept_;
-  std::optional<std::chrono::system_clock::time_point> previous_time_;
+  std::optional<std::chrono::steady_clock::time_point> previous_time_;
 };
 
 }  // namespace

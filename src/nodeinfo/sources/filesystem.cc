@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "nodeagent/printable.h"
 #include "nodeinfo/tokens.h"
 
 namespace nodeagent::nodeinfo {
@@ -170,7 +171,8 @@ void run_worker(std::shared_ptr<Shared> sh, std::shared_ptr<WorkerState> me) {
 
 constexpr std::size_t kMaxAbandonedWorkers = 8;
 constexpr std::chrono::seconds kRemoteInterval{15};  // each statfs of a remote fs is an RPC
-constexpr std::size_t kMaxCachedDecisions = 8192;
+// At most this many remembered answers (a pod churn of unique volume paths must not grow it).
+constexpr std::size_t kMaxCachedDecisions = 1024;
 
 bool is_remote(std::string_view fstype) {
   static constexpr std::string_view kRemote[] = {"nfs",  "nfs4", "cifs",
@@ -452,6 +454,7 @@ class FilesystemSource final : public Source {
 
   void emit(const std::vector<View>& views, Snapshot& s) const {
     Families f;
+    Failures failures;
     for (std::size_t i = 0; i < mounts_.size(); ++i) {
       const Mount& m = mounts_[i];
       const View& v = views[i];
@@ -463,18 +466,49 @@ class FilesystemSource final : public Source {
       r.readonly = m.entry.readonly;
       f.readonly.add(m.labels, std::uint64_t{m.entry.readonly});
       if (v.stuck) {
-        r.error = "statfs " + m.path + ": no answer for " + describe_timeout(timeout_);
+        r.error = "statfs " + printable(m.path) + ": no answer for " + describe_timeout(timeout_);
+        s.errors.push_back(*r.error);  // each hung mount on its own line: they are rare
       } else if (!v.answer->stats) {
-        r.error = "statfs " + m.path + ": " + v.answer->error;
+        r.error = "statfs " + printable(m.path) + ": " + v.answer->error;
+        failures.note(v.answer->error, *r.error);
       } else {
         add_stats(f, m.labels, *v.answer->stats, r);
       }
       f.device_error.add(m.labels, std::uint64_t{r.error.has_value()});
-      if (r.error) s.errors.push_back(*r.error);
       s.filesystems.push_back(std::move(r));
     }
+    failures.report(s.errors);
     f.move_to(s.families);
   }
+
+  // statfs failures with the same reason make one line of `errors`: as an unprivileged user
+  // every kubelet pod volume fails with EACCES, and a node has hundreds.
+  class Failures {
+   public:
+    void note(const std::string& reason, const std::string& line) {
+      for (Group& g : groups_) {
+        if (g.reason == reason) {
+          ++g.count;
+          return;
+        }
+      }
+      groups_.push_back(Group{reason, line, 1});
+    }
+    void report(std::vector<std::string>& errors) const {
+      for (const Group& g : groups_) {
+        errors.push_back(g.count == 1 ? g.first
+                                      : g.first + " (and " + std::to_string(g.count - 1) +
+                                            " more mounts: " + g.reason + ")");
+      }
+    }
+
+   private:
+    struct Group {
+      std::string reason, first;
+      std::size_t count;
+    };
+    std::vector<Group> groups_;
+  };
 
   static void add_stats(Families& f, const std::string& labels, const FsStats& st,
                         FilesystemReading& r) {

@@ -148,8 +148,13 @@ class NetdevSource final : public Source {
     }
     auto parsed = parse_netdev(ctx.buf);
     if (!parsed) return s.errors.push_back(file_.reason(parsed.error().message()));
+    if (parsed->skipped > 0) {  // left out, so say so: the rest is served
+      s.errors.push_back(
+          file_.reason(std::to_string(parsed->skipped) +
+                       " lines left out (a name that cannot be a label, or repeated)"));
+    }
     if (!same_names(parsed->devices)) rebuild(parsed->devices);
-    add_readings(s, parsed->devices, ctx.now);
+    add_readings(s, parsed->devices, ctx.steady);
     add_families(s.families, parsed->devices);
   }
 
@@ -197,7 +202,7 @@ class NetdevSource final : public Source {
   }
 
   void add_readings(Snapshot& s, const std::vector<NetDevLine>& lines,
-                    std::chrono::system_clock::time_point now) {
+                    std::chrono::steady_clock::time_point now) {
     const double elapsed =
         previous_time_ ? std::chrono::duration<double>(now - *previous_time_).count() : 0;
     s.net_devices.reserve(kept_.size());
@@ -237,7 +242,7 @@ class NetdevSource final : public Source {
   std::regex exclude_;
   std::vector<std::string> names_;  // every interface of the last file, in file order
   std::vector<Kept> kept_;
-  std::optional<std::chrono::system_clock::time_point> previous_time_;
+  std::optional<std::chrono::steady_clock::time_point> previous_time_;
 };
 
 }  // namespace

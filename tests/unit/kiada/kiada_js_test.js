@@ -57,8 +57,8 @@ assert.strictEqual(formatUptime(3725.5), "1h 2m 5s");
 // Root filesystem use and network rates (the agent with --rootfs and the netdev source).
 const withDevices = {
   ...good,
-  filesystems: [{ mountpoint: "/boot", size_bytes: 100, avail_bytes: 100 },
-                { mountpoint: "/", size_bytes: 1000, avail_bytes: 250 }],
+  filesystems: [{ mountpoint: "/boot", size_bytes: 100, free_bytes: 100, avail_bytes: 100 },
+                { mountpoint: "/", size_bytes: 1050, free_bytes: 300, avail_bytes: 250 }],
   network_devices: [{ receive_bytes_per_second: 1500, transmit_bytes_per_second: 20 },
                     { receive_bytes_per_second: 500, transmit_bytes_per_second: 5 }],
 };
@@ -67,8 +67,10 @@ assert.strictEqual(s.rootUsed, 75);
 assert.deepStrictEqual(s.network, { rx: 2000, tx: 25 });
 assert.strictEqual(validSample(good).rootUsed, null);
 assert.strictEqual(validSample(good).network, null);
-for (const fs of [[{ mountpoint: "/", size_bytes: 0, avail_bytes: 0 }],
-                  [{ mountpoint: "/", size_bytes: 10, avail_bytes: 11 }],
+for (const fs of [[{ mountpoint: "/", size_bytes: 0, free_bytes: 0, avail_bytes: 0 }],
+                  [{ mountpoint: "/", size_bytes: 10, free_bytes: 10, avail_bytes: 11 }],
+                  [{ mountpoint: "/", size_bytes: 10, free_bytes: 11, avail_bytes: 1 }],
+                  [{ mountpoint: "/", size_bytes: 10, avail_bytes: 1 }],
                   [{ mountpoint: "/", size_bytes: null, avail_bytes: null, error: "hung" }],
                   [{ mountpoint: "/", size_bytes: "10", avail_bytes: 1 }], "x", [null]]) {
   assert.strictEqual(validSample({ ...good, filesystems: fs }).rootUsed, null, JSON.stringify(fs));

@@ -343,7 +343,7 @@ TEST(Sampler, RealProcOfThisMachineKeptOpenAcrossSamples) {
     EXPECT_TRUE(s.ok()) << errors_of(s);
     EXPECT_TRUE(s.cpu_count);
     EXPECT_TRUE(s.memory.total);
-    EXPECT_TRUE(s.kernel_release);
+    EXPECT_TRUE(s.kernel_release) << errors_of(s);
     EXPECT_EQ(s.pressure.cpu.has_value(), std::filesystem::exists("/proc/pressure/cpu"));
   }
 }
@@ -354,6 +354,29 @@ TEST_F(SamplerDeltas, DeletedFileOnARegularFilesystemIsNoticed) {
   const Snapshot s = sampler_->sample();
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(has_error_about(s, "loadavg: No such file or directory")) << errors_of(s);
+}
+
+// A source that throws loses its own readings for that sample; the others and the agent go on.
+TEST(Sampler, ASourceThatThrowsIsAnErrorNotTheEnd) {
+  struct Throws final : Source {
+    void sample(SampleContext&) override { throw std::bad_alloc(); }
+  };
+  struct Counts final : Source {
+    void sample(SampleContext& ctx) override {
+      ctx.snap.families.gauge("test_ok", "A reading.", std::optional<double>(1));
+    }
+  };
+  ManualClock clock;
+  std::vector<std::pair<std::string, std::unique_ptr<Source>>> sources;
+  sources.emplace_back("throws", std::make_unique<Throws>());
+  sources.emplace_back("counts", std::make_unique<Counts>());
+  Sampler sampler("n", clock, std::move(sources));
+  for (int i = 0; i < 2; ++i) {
+    const Snapshot s = sampler.sample();
+    ASSERT_EQ(s.errors.size(), 1u);
+    EXPECT_EQ(s.errors[0], "throws: std::bad_alloc");
+    EXPECT_NE(s.families.find("test_ok"), nullptr);
+  }
 }
 
 }  // namespace

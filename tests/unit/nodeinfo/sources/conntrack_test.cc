@@ -239,9 +239,10 @@ TEST(ConntrackSource, MalformedFilesAreReported) {
   Snapshot s = host.sample(*source);
   EXPECT_TRUE(s.families.families().empty());
   ASSERT_EQ(s.errors.size(), 2u);
-  EXPECT_EQ(s.errors[0],
+  // The limit is read first: whether it exists says if the module is loaded.
+  EXPECT_EQ(s.errors[0], (dir.path() / kMaxPath).string() + ": malformed: bad limit \"lots\"");
+  EXPECT_EQ(s.errors[1],
             (dir.path() / kStatPath).string() + ": malformed: line 2: expected 2 columns");
-  EXPECT_EQ(s.errors[1], (dir.path() / kMaxPath).string() + ": malformed: bad limit \"lots\"");
 }
 
 TEST(ConntrackSource, OtherReadErrorsAreReported) {
@@ -265,6 +266,22 @@ void sample_unprivileged(SourceHost& host, Source& source) {
   Snapshot s = host.sample(source);
   for (const std::string& e : s.errors) std::fprintf(stderr, "%s\n", e.c_str());
   std::exit(value_of(s, "node_nf_conntrack_entries_limit") == 65536 ? 0 : 1);
+}
+
+TEST(ConntrackSource, AModuleWithoutPid1sFileIsHidepid2) {
+  TempDir dir;
+  write_file(dir.path() / kMaxPath, "65536\n");  // loaded, but /proc/1 invisible (hidepid=2)
+  std::filesystem::create_directories(dir.path() / "sys");
+  SourceHost host(dir.path());
+  auto source = host.make("conntrack");
+  ASSERT_TRUE(source);
+  Snapshot s = host.sample(*source);
+  ASSERT_EQ(s.errors.size(), 1u);
+  EXPECT_EQ(s.errors[0],
+            (dir.path() / kStatPath).string() +
+                ": No such file or directory (needs the host's procfs without hidepid)");
+  EXPECT_EQ(value_of(s, "node_nf_conntrack_entries_limit"), 65536);
+  EXPECT_EQ(s.families.find("node_nf_conntrack_entries"), nullptr);
 }
 
 TEST(ConntrackSource, HidepidIsExplained) {

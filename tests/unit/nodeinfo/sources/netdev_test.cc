@@ -272,6 +272,20 @@ TEST(NetdevSource, UnreadablePid1IsReported) {
               file.string() + ": Permission denied \\(needs the host's procfs without hidepid\\)");
 }
 
+TEST(NetdevSource, AnInterfaceNameThatCannotBeALabelIsLeftOutAndSaid) {
+  TempHost dir;
+  const auto file = dir.path() / "proc/1/net/dev";
+  write_file(file, net_dev({dev_line("eth0"), dev_line("we\x1b[2Jird")}));
+  SourceHost host(dir.path());
+  auto source = host.make("netdev");
+  Snapshot s = host.sample(*source);
+  ASSERT_EQ(s.errors.size(), 1u);
+  EXPECT_EQ(s.errors[0],
+            file.string() + ": 1 lines left out (a name that cannot be a label, or repeated)");
+  ASSERT_EQ(s.net_devices.size(), 1u);
+  EXPECT_EQ(s.net_devices[0].device, "eth0");
+}
+
 TEST(NetdevSource, GarbageIsReportedAndNothingEmitted) {
   TempHost dir;
   write_file(dir.path() / "proc/1/net/dev", net_dev({dev_line("eth0"), "  eth1: 1 2\n"}));

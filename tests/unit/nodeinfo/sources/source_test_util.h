@@ -47,7 +47,7 @@ class SourceHost {
     Snapshot snap;
     snap.node_name = options_.node_name;
     snap.taken_at = clock_.system_now();
-    SampleContext ctx{snap.taken_at, buf_, snap};
+    SampleContext ctx{snap.taken_at, clock_.steady_now(), buf_, snap};
     source.sample(ctx);
     return snap;
   }

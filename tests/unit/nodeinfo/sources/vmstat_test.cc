@@ -101,6 +101,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_value_of_hostile_name", "Evil x\n", "line 1: bad value \"x\""},
         BadCase{"duplicate", "pgfault 1\noom_kill 0\npgfault 2\n", "duplicate \"pgfault\""}));
 
+TEST(ParseVmstat, TheNamesOfAnEarlierReadingSkipOnlyAnEqualReadingsDuplicateCheck) {
+  const std::vector<std::string> known = {"pgfault", "oom_kill"};
+  auto same = parse_vmstat("pgfault 1\noom_kill 0\n", known);
+  ASSERT_TRUE(same) << same.error().message();
+  EXPECT_TRUE(same->same_as_known);
+  auto other = parse_vmstat("pgfault 1\noom_kill 0\npgfault 2\n", known);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().detail, "duplicate \"pgfault\"");
+  auto reordered = parse_vmstat("oom_kill 0\npgfault 1\n", known);
+  ASSERT_TRUE(reordered);
+  EXPECT_FALSE(reordered->same_as_known);
+}
+
 // ---- the source
 
 TEST(VmstatSource, DefaultFieldsOfCapturedHost) {
