@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cmath>
 #include <iterator>
+#include <ostream>
 
 #include "nodeagent/printable.h"
 
@@ -55,7 +56,9 @@ std::string labels(LabelPairs pairs) {
   return out;
 }
 
-Family& FamilySet::add(std::string name, std::string help, Type type) {
+std::ostream& operator<<(std::ostream& out, const Text& t) { return out << t.view(); }
+
+Family& FamilySet::add(Text name, Text help, Type type) {
   assert(find(name) == nullptr);
   return families_.emplace_back(Family{std::move(name), std::move(help), type, {}});
 }
@@ -109,7 +112,7 @@ std::string_view type_name(Type t) {
 
 void append_text(std::string& out, const Family& f) {
   if (f.series.empty()) return;
-  fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n", f.name, f.help,
+  fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n", f.name.view(), f.help.view(),
                  type_name(f.type));
   for (const Series& s : f.series) {
     out.append(f.name);

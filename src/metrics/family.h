@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "metrics/text.h"
+
 namespace nodeagent::metrics {
 
 enum class Type : std::uint8_t { kGauge, kCounter, kUntyped };
@@ -23,7 +25,7 @@ enum class Type : std::uint8_t { kGauge, kCounter, kUntyped };
 using Value = std::variant<std::uint64_t, std::int64_t, double>;
 
 struct Series {
-  std::string labels;  // the escaped label block without braces, `cpu="0",mode="idle"`; "" = none
+  Text labels;  // the escaped label block without braces, `cpu="0",mode="idle"`; "" = none
   Value value;
 };
 
@@ -35,16 +37,15 @@ std::string labels(LabelPairs pairs);
 // Appends `v` escaped as a label value (no quotes).
 void append_label_value(std::string& out, std::string_view v);
 
+// Names and help texts are literals or Texts a source keeps (see text.h): a sample copies none.
 struct Family {
-  std::string name;
-  std::string help;
+  Text name;
+  Text help;
   Type type = Type::kGauge;
   std::vector<Series> series;  // a family without series is not written
 
   void add(Value v) { series.push_back(Series{{}, v}); }
-  void add(std::string label_block, Value v) {
-    series.push_back(Series{std::move(label_block), v});
-  }
+  void add(Text label_block, Value v) { series.push_back(Series{std::move(label_block), v}); }
   void add(LabelPairs pairs, Value v) { series.push_back(Series{labels(pairs), v}); }
 };
 
@@ -52,16 +53,16 @@ class FamilySet {
  public:
   // A new family, written in the order added. Names must be unique within a set (checked in
   // debug builds only: every name is a constant or derived from a kernel key the parser checked).
-  Family& add(std::string name, std::string help, Type type);
+  Family& add(Text name, Text help, Type type);
   Family& add(Family family);
 
   // One unlabelled series; nothing at all when the reading is missing.
   template <class T>
-  void gauge(std::string name, std::string help, const std::optional<T>& v) {
+  void gauge(Text name, Text help, const std::optional<T>& v) {
     if (v) add(std::move(name), std::move(help), Type::kGauge).add(to_value(*v));
   }
   template <class T>
-  void counter(std::string name, std::string help, const std::optional<T>& v) {
+  void counter(Text name, Text help, const std::optional<T>& v) {
     if (v) add(std::move(name), std::move(help), Type::kCounter).add(to_value(*v));
   }
 

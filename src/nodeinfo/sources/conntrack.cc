@@ -191,13 +191,23 @@ class ConntrackSource final : public Source {
 
   // node_exporter 1.5 exports these per-cpu event counts as gauges; so do we, for its dashboards.
   static void add_stats(const ConntrackStat& stat, metrics::FamilySet& families) {
+    static const auto kNames = stat_names();
     for (std::size_t i = 0; i < kConntrackStatColumns.size(); ++i) {
       if (!stat.stats[i]) continue;  // not a column of this kernel
-      const std::string column(kConntrackStatColumns[i]);
-      families.gauge("node_nf_conntrack_stat_" + column,
-                     "Conntrack " + column + " events, summed over cpus (net/stat/nf_conntrack).",
-                     stat.stats[i]);
+      families.gauge(kNames[i].first, kNames[i].second, stat.stats[i]);
     }
+  }
+
+  // Name and help per column, made once.
+  static std::array<std::pair<metrics::Text, metrics::Text>, kConntrackStatColumns.size()>
+  stat_names() {
+    std::array<std::pair<metrics::Text, metrics::Text>, kConntrackStatColumns.size()> out;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const std::string column(kConntrackStatColumns[i]);
+      out[i] = {"node_nf_conntrack_stat_" + column,
+                "Conntrack " + column + " events, summed over cpus (net/stat/nf_conntrack)."};
+    }
+    return out;
   }
 
   KeptFile stat_;

@@ -205,8 +205,8 @@ class DiskstatsSource final : public Source {
   struct Kept {
     std::size_t line = 0;  // index into the parsed devices
     std::string device;
-    std::string labels;       // device="..."
-    std::string info_labels;  // node_disk_info's
+    metrics::Text labels;       // device="..."
+    metrics::Text info_labels;  // node_disk_info's
     std::optional<Counters> previous;
   };
 
@@ -291,7 +291,7 @@ class DiskstatsSource final : public Source {
     for (const Kept& k : kept_) columns = std::max(columns, lines[k.line].fields);
     for (std::size_t c = 0; c < columns; ++c) {
       const DiskFamily& d = kFamilies[c];
-      auto& family = f.add(std::string(d.name), std::string(d.help), d.type);
+      auto& family = f.add(metrics::Text::unowned(d.name), metrics::Text::unowned(d.help), d.type);
       family.series.reserve(kept_.size());
       for (const Kept& k : kept_) {
         const DiskStatsLine& l = lines[k.line];

@@ -325,7 +325,7 @@ class FilesystemSource final : public Source {
  private:
   struct Mount {
     MountEntry entry;
-    std::string labels;  // device, fstype, mountpoint
+    metrics::Text labels;  // device, fstype, mountpoint
     std::string path;    // <rootfs><mountpoint>
     bool remote = false;
     std::optional<SteadyTime> posted_at;  // when it was last handed to the worker
@@ -510,7 +510,7 @@ class FilesystemSource final : public Source {
     std::vector<Group> groups_;
   };
 
-  static void add_stats(Families& f, const std::string& labels, const FsStats& st,
+  static void add_stats(Families& f, const metrics::Text& labels, const FsStats& st,
                         FilesystemReading& r) {
     r.size_bytes = bytes(st.blocks, st.bsize);
     r.free_bytes = bytes(st.bfree, st.bsize);

@@ -26,7 +26,8 @@ class MeminfoSource final : public Source {
 
  private:
   struct Named {
-    std::string key, name, help;
+    std::string key;
+    metrics::Text name, help;
     bool bytes = false;
   };
 
@@ -54,7 +55,7 @@ class MeminfoSource final : public Source {
       }
       if (line.bytes) name.append("_bytes");
       std::string help = "Memory information field " + name.substr(12) + ".";
-      names_.push_back(Named{line.key, std::move(name), std::move(help), line.bytes});
+      names_.push_back(Named{std::string(line.key), std::move(name), std::move(help), line.bytes});
     }
   }
 

@@ -168,7 +168,7 @@ class NetdevSource final : public Source {
   struct Kept {
     std::size_t line = 0;  // index into the parsed devices
     std::string device;
-    std::string labels;  // device="..."
+    metrics::Text labels;  // device="..."
     std::optional<Counters> previous;
   };
 
@@ -231,8 +231,8 @@ class NetdevSource final : public Source {
   void add_families(metrics::FamilySet& f, const std::vector<NetDevLine>& lines) const {
     if (kept_.empty()) return;
     for (std::size_t c = 0; c < kNetDevFields; ++c) {
-      auto& family = f.add(std::string(kFamilies[c].name), std::string(kFamilies[c].help),
-                           metrics::Type::kCounter);
+      auto& family = f.add(metrics::Text::unowned(kFamilies[c].name),
+                           metrics::Text::unowned(kFamilies[c].help), metrics::Type::kCounter);
       family.series.reserve(kept_.size());
       for (const Kept& k : kept_) family.add(k.labels, lines[k.line].stats[c]);
     }

@@ -81,8 +81,8 @@ constexpr std::chrono::seconds kRereadInterval{60};
 
 // What the families need, worked out once per read.
 struct OsFacts {
-  std::string info_labels;
-  std::string version_labels;
+  metrics::Text info_labels;
+  metrics::Text version_labels;
   std::optional<double> version;  // empty, or 0: no node_os_version
   std::string pretty_name;
 };

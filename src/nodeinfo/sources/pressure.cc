@@ -10,18 +10,20 @@ namespace {
 struct Resource {
   std::string_view file;
   std::optional<Pressure> PressureSet::*member;
-  std::string_view waiting_help;  // "some"
-  std::string_view stalled_help;  // "full"; empty: not exported
+  std::string_view waiting, waiting_help;  // "some"
+  std::string_view stalled, stalled_help;  // "full"; empty: not exported
 };
 
 constexpr std::array<Resource, 3> kResources = {{
-    {"pressure/cpu", &PressureSet::cpu,
-     "Total time in seconds that processes have waited for CPU time", ""},
-    {"pressure/memory", &PressureSet::memory,
+    {"pressure/cpu", &PressureSet::cpu, "node_pressure_cpu_waiting_seconds_total",
+     "Total time in seconds that processes have waited for CPU time", "", ""},
+    {"pressure/memory", &PressureSet::memory, "node_pressure_memory_waiting_seconds_total",
      "Total time in seconds that processes have waited for memory",
+     "node_pressure_memory_stalled_seconds_total",
      "Total time in seconds no process could make progress due to memory congestion"},
-    {"pressure/io", &PressureSet::io,
+    {"pressure/io", &PressureSet::io, "node_pressure_io_waiting_seconds_total",
      "Total time in seconds that processes have waited due to IO congestion",
+     "node_pressure_io_stalled_seconds_total",
      "Total time in seconds no process could make progress due to IO congestion"},
 }};
 
@@ -51,18 +53,16 @@ class PressureSource final : public Source {
         continue;
       }
       s.pressure.*r.member = *p;
-      const std::string resource(r.file.substr(9));
-      counter(s, "node_pressure_" + resource + "_waiting_seconds_total", r.waiting_help, p->some);
-      if (!r.stalled_help.empty() && p->full) {
-        counter(s, "node_pressure_" + resource + "_stalled_seconds_total", r.stalled_help,
-                *p->full);
-      }
+      counter(s, r.waiting, r.waiting_help, p->some);
+      if (!r.stalled.empty() && p->full) counter(s, r.stalled, r.stalled_help, *p->full);
     }
   }
 
  private:
-  static void counter(Snapshot& s, std::string name, std::string_view help, const PressureStat& p) {
-    s.families.add(std::move(name), std::string(help), metrics::Type::kCounter)
+  static void counter(Snapshot& s, std::string_view name, std::string_view help,
+                      const PressureStat& p) {
+    s.families
+        .add(metrics::Text::unowned(name), metrics::Text::unowned(help), metrics::Type::kCounter)
         .add(static_cast<double>(p.total_us) / 1e6);
   }
 

@@ -113,7 +113,7 @@ class StatSource final : public Source {
   long clk_tck_;
   std::optional<Previous> previous_;
   std::vector<unsigned> labelled_cpus_;
-  std::vector<std::string> cpu_labels_, guest_labels_;
+  std::vector<metrics::Text> cpu_labels_, guest_labels_;
 };
 
 }  // namespace

@@ -38,11 +38,11 @@ class TimexSource final : public Source {
  private:
   static void add_families(const Timex& t, metrics::FamilySet& f) {
     const double per_second = (t.status & kStaNano) != 0 ? 1e9 : 1e6;
-    auto gauge = [&f](const char* name, const char* help, auto v) {
-      f.gauge(name, help, std::optional(v));
+    auto gauge = [&f](metrics::Text name, metrics::Text help, auto v) {
+      f.gauge(std::move(name), std::move(help), std::optional(v));
     };
-    auto counter = [&f](const char* name, const char* help, auto v) {
-      f.counter(name, help, std::optional(v));
+    auto counter = [&f](metrics::Text name, metrics::Text help, auto v) {
+      f.counter(std::move(name), std::move(help), std::optional(v));
     };
     gauge("node_timex_offset_seconds", "Time offset between local clock and reference.",
           static_cast<double>(t.offset) / per_second);

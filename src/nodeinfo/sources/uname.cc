@@ -9,7 +9,7 @@ namespace {
 
 class UnameSource final : public Source {
  public:
-  explicit UnameSource(std::string labels) : labels_(std::move(labels)) {}
+  explicit UnameSource(metrics::Text labels) : labels_(std::move(labels)) {}
 
   void sample(SampleContext& ctx) override {
     ctx.snap.families
@@ -19,7 +19,7 @@ class UnameSource final : public Source {
   }
 
  private:
-  std::string labels_;
+  metrics::Text labels_;
 };
 
 }  // namespace

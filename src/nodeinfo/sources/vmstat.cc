@@ -106,8 +106,8 @@ class VmstatSource final : public Source {
   }
 
   struct Kept {
-    std::string metric;  // "" when the field is left out
-    std::string help;
+    metrics::Text metric;  // "" when the field is left out
+    metrics::Text help;
   };
 
   KeptFile file_;

@@ -69,5 +69,28 @@ TEST(FamilySet, AppendMovesEveryFamily) {
   EXPECT_EQ(text_of(a), "# HELP x X.\n# TYPE x gauge\nx 1\n# HELP y Y.\n# TYPE y gauge\ny 2\n");
 }
 
+TEST(Text, ALiteralIsViewedInPlace) {
+  static constexpr char kName[] = "node_load1";
+  const Text t = kName;
+  EXPECT_EQ(t.view().data(), kName);
+  EXPECT_EQ(t, "node_load1");
+}
+
+TEST(Text, CopiesShareOneStringThatOutlivesItsSource) {
+  Text copy;
+  {
+    std::string made = "node_memory_" + std::string("Active_anon") + "_bytes";
+    const Text t = std::move(made);
+    copy = t;
+    EXPECT_EQ(copy.view().data(), t.view().data());  // no second allocation
+  }
+  EXPECT_EQ(copy, "node_memory_Active_anon_bytes");
+  Family f{"x", "Help.", Type::kGauge, {}};
+  const Text labels = std::string("device=\"sda\"");
+  f.add(labels, std::uint64_t{1});
+  f.add(labels, std::uint64_t{2});
+  EXPECT_EQ(f.series[0].labels.view().data(), f.series[1].labels.view().data());
+}
+
 }  // namespace
 }  // namespace nodeagent::metrics

@@ -206,7 +206,7 @@ TEST(DiskstatsSource, FixtureHostExactValues) {
   ASSERT_NE(reads, nullptr);
   EXPECT_EQ(reads->type, metrics::Type::kCounter);
   std::vector<std::string> labels;
-  for (const metrics::Series& series : reads->series) labels.push_back(series.labels);
+  for (const metrics::Series& series : reads->series) labels.emplace_back(series.labels.view());
   EXPECT_EQ(labels, (std::vector<std::string>{R"(device="dm-0")", R"(device="nvme0n1")",
                                               R"(device="sr0")", R"(device="vda")"}));
   EXPECT_EQ(s.families.find("node_disk_io_now")->type, metrics::Type::kGauge);

@@ -392,7 +392,7 @@ TEST_F(FilesystemSourceTest, FixtureHostFamilies) {
     for (const char* gone :
          {"mountpoint=\"/sys", "mountpoint=\"/proc\"", "mountpoint=\"/dev", "fstype=\"cgroup2\"",
           "fstype=\"overlay\"", "fstype=\"nsfs\"", "/run/credentials"}) {
-      EXPECT_EQ(series.labels.find(gone), std::string::npos) << series.labels;
+      EXPECT_EQ(series.labels.view().find(gone), std::string::npos) << series.labels;
     }
   }
   // The bind duplicate of /var/lib/kubelet is one series.

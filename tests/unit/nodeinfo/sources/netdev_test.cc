@@ -203,7 +203,7 @@ TEST(NetdevSource, FixtureHostExactValues) {
   ASSERT_NE(rx, nullptr);
   EXPECT_EQ(rx->type, metrics::Type::kCounter);
   std::vector<std::string> labels;
-  for (const metrics::Series& series : rx->series) labels.push_back(series.labels);
+  for (const metrics::Series& series : rx->series) labels.emplace_back(series.labels.view());
   EXPECT_EQ(labels,
             (std::vector<std::string>{R"(device="cni0")", R"(device="eth0")",
                                       R"(device="flannel.1")", R"(device="veth0c1d2e3f")",

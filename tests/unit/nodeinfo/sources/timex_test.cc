@@ -80,7 +80,7 @@ TEST_F(TimexSourceTest, MicrosecondMode) {
 TEST_F(TimexSourceTest, Types) {
   Snapshot s = sample([] { return Result<Timex>(synced_us()); });
   for (const metrics::Family& f : s.families.families()) {
-    const bool counter = f.name.size() > 6 && f.name.compare(f.name.size() - 6, 6, "_total") == 0;
+    const bool counter = f.name.view().ends_with("_total");
     EXPECT_EQ(f.type, counter ? metrics::Type::kCounter : metrics::Type::kGauge) << f.name;
   }
   EXPECT_EQ(s.families.find("node_timex_pps_error_total")->type, metrics::Type::kCounter);
