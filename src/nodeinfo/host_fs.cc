@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -273,6 +274,16 @@ Result<void> HostFile::read_all(std::string& out) const {
     return Error{ec, {}};
   }
   return {};
+}
+
+bool HostFile::mounts_changed() const {
+  if (fd_ < 0 || !kernel_generated_) return true;
+  pollfd p{fd_, POLLPRI, 0};
+  int n = 0;
+  do {
+    n = ::poll(&p, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  return n != 0;  // 1: POLLPRI|POLLERR (changed) or POLLNVAL; -1: cannot tell
 }
 
 std::string describe_path_error(const std::filesystem::path& root, std::string_view relative,

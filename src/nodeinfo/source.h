@@ -95,6 +95,10 @@ class KeptFile {
   bool read(std::string& buf, std::vector<std::string>& errors);
   // "<root>/<relative>: <what>"
   std::string reason(std::string_view what) const { return root_->reason(relative_, what); }
+  // For a mount table: true when the file is kept open and the kernel says its mount namespace
+  // has not changed since the last call (HostFile::mounts_changed), so what the last read gave
+  // still holds. False for files read afresh each time (fixture trees): read them.
+  bool mounts_unchanged() const { return file_.is_open() && !file_.mounts_changed(); }
 
  private:
   const HostRoot* root_;

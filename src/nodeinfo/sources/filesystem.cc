@@ -338,7 +338,14 @@ class FilesystemSource final : public Source {
   };
 
   // Reads mountinfo and rebuilds the mount list when it changed; false when there is none.
+  // Not even read while the kernel says the mount namespace is unchanged.
   bool refresh_mounts(std::string& buf, std::vector<std::string>& errors) {
+    // The poll runs every sample, so that a change is seen by the next one.
+    const bool unchanged = mountinfo_.mounts_unchanged();
+    if (unchanged && !text_.empty()) {
+      if (!skip_reason_.empty()) errors.push_back(skip_reason_);
+      return true;
+    }
     if (!mountinfo_.read(buf, errors)) {
       text_.clear();
       return false;

@@ -19,6 +19,7 @@ class KernelSource final : public Source {
         s.errors.push_back(procfs_.reason(kOsrelease, text.error().code.message()));
       } else if (auto rel = parse_osrelease(*text)) {
         release_ = std::move(*rel);
+        labels_ = metrics::labels({{"node", s.node_name}, {"kernel_release", *release_}});
       } else {
         s.errors.push_back(procfs_.reason(kOsrelease, rel.error().message()));
       }
@@ -29,12 +30,13 @@ class KernelSource final : public Source {
     s.families
         .add("nodeagent_node_info", "Node name and kernel release; value is always 1.",
              metrics::Type::kGauge)
-        .add({{"node", s.node_name}, {"kernel_release", *release_}}, std::uint64_t{1});
+        .add(labels_, std::uint64_t{1});
   }
 
  private:
   const HostRoot& procfs_;
   std::optional<std::string> release_;
+  metrics::Text labels_;  // node_name is the agent's, fixed for its life
 };
 
 }  // namespace

@@ -51,11 +51,17 @@ class TimeSource final : public Source {
                             "Current clocksource read from '/sys/devices/system/clocksource'.",
                             metrics::Type::kGauge,
                             {}};
-    for (Device& d : devices_) {
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+      Device& d = devices_[i];
       if (auto r = d.available.read(ctx.buf); !r) {
-        // Devices are numbered from 0 without gaps: the first missing one ends the list.
-        if (r.error().code != boost::system::errc::no_such_file_or_directory)
+        // Devices are numbered from 0 without gaps: the first missing one ends the list, for
+        // good (the kernel registers its clocksource devices at boot; Linux has clocksource0
+        // only), so that no sample pays for a failing path lookup.
+        if (r.error().code == boost::system::errc::no_such_file_or_directory) {
+          devices_.erase(devices_.begin() + static_cast<std::ptrdiff_t>(i), devices_.end());
+        } else {
           s.errors.push_back(d.available.reason(r.error().code.message()));
+        }
         break;
       }
       for (std::string_view word : words(ctx.buf)) {

@@ -1,6 +1,8 @@
 #include "nodeinfo/host_fs.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -214,6 +216,33 @@ TEST(HostFile, ProcfsFileIsReadAgainFromTheStart) {
   EXPECT_EQ(b.rfind("cpu  ", 0), 0u);
   EXPECT_EQ(a.back(), '\n');
   EXPECT_NE(b.find("\nprocs_blocked "), std::string::npos);  // complete, not cut
+}
+
+// The mount table is re-read only when the kernel flags a change: a mount and an unmount in
+// the test's own mount namespace must each be flagged once, and nothing in between.
+TEST(HostFile, MountTableChangesAreFlaggedOnce) {
+  if (::unshare(CLONE_NEWNS) != 0) GTEST_SKIP() << "unshare(CLONE_NEWNS): " << std::strerror(errno);
+  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
+  auto fs = HostFs::open("/proc", "/sys");
+  ASSERT_TRUE(fs);
+  auto table = fs->procfs.open_file("self/mountinfo");
+  ASSERT_TRUE(table) << table.error().message();
+  EXPECT_FALSE(table->mounts_changed());
+  TempDir tmp;
+  ASSERT_EQ(::mount("none", tmp.path().c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  EXPECT_TRUE(table->mounts_changed());
+  EXPECT_FALSE(table->mounts_changed());
+  ASSERT_EQ(::umount(tmp.path().c_str()), 0) << std::strerror(errno);
+  EXPECT_TRUE(table->mounts_changed());
+  EXPECT_FALSE(table->mounts_changed());
+  // A file that is not a kernel's mount table cannot tell, so it always says "read me".
+  write_file(tmp.path() / "mountinfo", "1 0 0:1 / / rw - tmpfs none rw\n");
+  auto root = HostRoot::open(tmp.path());
+  ASSERT_TRUE(root);
+  auto plain = root->open_file("mountinfo");
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->mounts_changed());
+  EXPECT_TRUE(plain->mounts_changed());
 }
 
 TEST(HostFile, RegularFileSeesRewritesAndLargeContent) {

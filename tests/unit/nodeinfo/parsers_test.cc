@@ -1,4 +1,5 @@
 #include "nodeinfo/parsers.h"
+#include "nodeinfo/tokens.h"
 
 #include <gtest/gtest.h>
 
@@ -519,6 +520,20 @@ TEST(ParseErrors, QuoteAShortSanitisedExcerptOnly) {
       EXPECT_NE(c, '\\') << reason;
     }
     EXPECT_EQ(reason.find('"', close + 1), std::string::npos) << "a forged quote in " << reason;
+  }
+}
+
+TEST(Tokens, ToU64TakesPlainDigitsThatFit64Bits) {
+  std::uint64_t n = 7;
+  EXPECT_TRUE(to_u64("18446744073709551615", n));
+  EXPECT_EQ(n, 18446744073709551615u);
+  EXPECT_TRUE(to_u64("007", n));
+  EXPECT_EQ(n, 7u);
+  n = 42;
+  for (std::string_view bad : {"18446744073709551616", "99999999999999999999", "", "-1", "+1",
+                               " 1", "1 ", "1.0", "0x1", "1a", "\xb1"}) {
+    EXPECT_FALSE(to_u64(bad, n)) << bad;
+    EXPECT_EQ(n, 42u) << bad;  // a refused token leaves the output alone
   }
 }
 
