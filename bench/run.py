@@ -617,6 +617,7 @@ def run_microbench(binary: str, cpu: str | None, workdir: str) -> list[dict]:
             row["thread_cpu_us"] = row["cpu_us"]
             row["worker_cpu_us"] = b[WORKER_COUNTER]
             row["cpu_us"] += b[WORKER_COUNTER]
+            row["kernel_us"] = b.get("kernel_us")
         rows.append(row)
     return rows
 
@@ -984,7 +985,12 @@ def render_markdown(data: dict, s: dict, verdicts: list, plot_name: str | None) 
                      + ", ".join(f"{fmt_us(m['thread_cpu_us'])} + {fmt_us(m['worker_cpu_us'])}"
                                  for m in full)
                      + "), one sample per untimed 0.5 ms pause so that the worker does one round "
-                     "per sample; wall is the sampling thread's.")
+                     "per sample; wall is the sampling thread's. Of the sampling thread's CPU, "
+                     "the kernel's part (its system time: generating the files, serving the "
+                     "calls) is "
+                     + ", ".join(fmt_us(m["kernel_us"]) if m.get("kernel_us") is not None
+                                 else "not measured" for m in full)
+                     + "; `BM_Syscall_Getppid` is this machine's cost of one system call.")
             L.append("")
     L.append("### Targets (issues 6 and 12)")
     L.append("")
