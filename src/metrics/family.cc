@@ -112,8 +112,8 @@ std::string_view type_name(Type t) {
 
 void append_text(std::string& out, const Family& f) {
   if (f.series.empty()) return;
-  fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n", f.name.view(), f.help.view(),
-                 type_name(f.type));
+  fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n", f.name.view(),
+                 f.help.view(), type_name(f.type));
   for (const Series& s : f.series) {
     out.append(f.name);
     if (!s.labels.empty()) {

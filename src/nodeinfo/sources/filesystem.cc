@@ -326,7 +326,7 @@ class FilesystemSource final : public Source {
   struct Mount {
     MountEntry entry;
     metrics::Text labels;  // device, fstype, mountpoint
-    std::string path;    // <rootfs><mountpoint>
+    std::string path;      // <rootfs><mountpoint>
     bool remote = false;
     std::optional<SteadyTime> posted_at;  // when it was last handed to the worker
   };

@@ -222,7 +222,8 @@ TEST(HostFile, ProcfsFileIsReadAgainFromTheStart) {
 // the test's own mount namespace must each be flagged once, and nothing in between.
 TEST(HostFile, MountTableChangesAreFlaggedOnce) {
   if (::unshare(CLONE_NEWNS) != 0) GTEST_SKIP() << "unshare(CLONE_NEWNS): " << std::strerror(errno);
-  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0)
+      << std::strerror(errno);
   auto fs = HostFs::open("/proc", "/sys");
   ASSERT_TRUE(fs);
   auto table = fs->procfs.open_file("self/mountinfo");

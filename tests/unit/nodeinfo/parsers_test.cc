@@ -1,5 +1,4 @@
 #include "nodeinfo/parsers.h"
-#include "nodeinfo/tokens.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +9,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "nodeinfo/tokens.h"
 
 namespace nodeagent::nodeinfo {
 namespace {
@@ -530,8 +531,8 @@ TEST(Tokens, ToU64TakesPlainDigitsThatFit64Bits) {
   EXPECT_TRUE(to_u64("007", n));
   EXPECT_EQ(n, 7u);
   n = 42;
-  for (std::string_view bad : {"18446744073709551616", "99999999999999999999", "", "-1", "+1",
-                               " 1", "1 ", "1.0", "0x1", "1a", "\xb1"}) {
+  for (std::string_view bad : {"18446744073709551616", "99999999999999999999", "", "-1", "+1", " 1",
+                               "1 ", "1.0", "0x1", "1a", "\xb1"}) {
     EXPECT_FALSE(to_u64(bad, n)) << bad;
     EXPECT_EQ(n, 42u) << bad;  // a refused token leaves the output alone
   }
