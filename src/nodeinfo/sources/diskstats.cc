@@ -205,8 +205,7 @@ class DiskstatsSource final : public Source {
   struct Kept {
     std::size_t line = 0;  // index into the parsed devices
     std::string device;
-    metrics::Text labels;       // device="..."
-    metrics::Text info_labels;  // node_disk_info's
+    std::string info_labels;  // node_disk_info's
     std::optional<Counters> previous;
   };
 
@@ -224,11 +223,19 @@ class DiskstatsSource final : public Source {
       const DiskStatsLine& l = lines[i];
       names_.push_back(l.device);
       if (std::regex_search(l.device, exclude_)) continue;
-      kept_.push_back(Kept{i, l.device, metrics::labels({{"device", l.device}}), info_labels(l),
-                           previous_of(old, l.device)});
+      kept_.push_back(Kept{i, l.device, info_labels(l), previous_of(old, l.device)});
     }
     std::sort(kept_.begin(), kept_.end(),
               [](const Kept& a, const Kept& b) { return a.device < b.device; });
+    std::vector<std::string> labels, info;
+    labels.reserve(kept_.size());
+    info.reserve(kept_.size());
+    for (const Kept& k : kept_) {
+      labels.push_back(metrics::labels({{"device", k.device}}));
+      info.push_back(k.info_labels);
+    }
+    labels_ = metrics::LabelBlocks(std::move(labels));
+    info_labels_ = metrics::LabelBlocks(std::move(info));
   }
 
   static std::optional<Counters> previous_of(const std::vector<Kept>& old,
@@ -293,21 +300,22 @@ class DiskstatsSource final : public Source {
       const DiskFamily& d = kFamilies[c];
       auto& family = f.add(metrics::Text::unowned(d.name), metrics::Text::unowned(d.help), d.type);
       family.series.reserve(kept_.size());
-      for (const Kept& k : kept_) {
-        const DiskStatsLine& l = lines[k.line];
-        if (c < l.fields) family.add(k.labels, in_unit(d.unit, l.stats[c]));
+      for (std::size_t j = 0; j < kept_.size(); ++j) {
+        const DiskStatsLine& l = lines[kept_[j].line];
+        if (c < l.fields) labels_.add(family, j, in_unit(d.unit, l.stats[c]));
       }
     }
     auto& info = f.add("node_disk_info", "Block device names (udev properties not read).",
                        metrics::Type::kGauge);
     info.series.reserve(kept_.size());
-    for (const Kept& k : kept_) info.add(k.info_labels, std::uint64_t{1});
+    for (std::size_t j = 0; j < kept_.size(); ++j) info_labels_.add(info, j, std::uint64_t{1});
   }
 
   KeptFile file_;
   std::regex exclude_;
   std::vector<std::string> names_;  // every device of the last file, in file order
   std::vector<Kept> kept_;
+  metrics::LabelBlocks labels_, info_labels_;  // device="..." and node_disk_info's, per kept_
   std::optional<std::chrono::steady_clock::time_point> previous_time_;
 };
 

@@ -325,8 +325,7 @@ class FilesystemSource final : public Source {
  private:
   struct Mount {
     MountEntry entry;
-    metrics::Text labels;  // device, fstype, mountpoint
-    std::string path;      // <rootfs><mountpoint>
+    std::string path;  // <rootfs><mountpoint>
     bool remote = false;
     std::optional<SteadyTime> posted_at;  // when it was last handed to the worker
   };
@@ -376,8 +375,6 @@ class FilesystemSource final : public Source {
     for (MountEntry& e : entries) {
       if (mount_points_.matches(e.mountpoint) || fs_types_.matches(e.fstype)) continue;
       Mount m;
-      m.labels = metrics::labels(
-          {{"device", e.device}, {"fstype", e.fstype}, {"mountpoint", e.mountpoint}});
       m.path = rootfs_ + e.mountpoint;
       m.remote = is_remote(e.fstype);
       if (auto it = posted.find(e.mountpoint); it != posted.end()) m.posted_at = it->second;
@@ -388,8 +385,16 @@ class FilesystemSource final : public Source {
       return std::tie(a.entry.device, a.entry.fstype, a.entry.mountpoint) <
              std::tie(b.entry.device, b.entry.fstype, b.entry.mountpoint);
     });
+    std::vector<std::string> labels;
+    labels.reserve(mounts_.size());
     std::unordered_set<std::string> current;
-    for (const Mount& m : mounts_) current.insert(m.entry.mountpoint);
+    for (const Mount& m : mounts_) {
+      current.insert(m.entry.mountpoint);
+      labels.push_back(metrics::labels({{"device", m.entry.device},
+                                        {"fstype", m.entry.fstype},
+                                        {"mountpoint", m.entry.mountpoint}}));
+    }
+    labels_ = metrics::LabelBlocks(std::move(labels));
     std::lock_guard lock(shared_->mu);
     std::erase_if(shared_->answers, [&](const auto& kv) { return !current.contains(kv.first); });
   }
@@ -471,7 +476,7 @@ class FilesystemSource final : public Source {
       r.device = m.entry.device;
       r.fstype = m.entry.fstype;
       r.readonly = m.entry.readonly;
-      f.readonly.add(m.labels, std::uint64_t{m.entry.readonly});
+      labels_.add(f.readonly, i, std::uint64_t{m.entry.readonly});
       if (v.stuck) {
         r.error = "statfs " + printable(m.path) + ": no answer for " + describe_timeout(timeout_);
         s.errors.push_back(*r.error);  // each hung mount on its own line: they are rare
@@ -479,9 +484,9 @@ class FilesystemSource final : public Source {
         r.error = "statfs " + printable(m.path) + ": " + v.answer->error;
         failures.note(v.answer->error, *r.error);
       } else {
-        add_stats(f, m.labels, *v.answer->stats, r);
+        add_stats(f, i, *v.answer->stats, r);
       }
-      f.device_error.add(m.labels, std::uint64_t{r.error.has_value()});
+      labels_.add(f.device_error, i, std::uint64_t{r.error.has_value()});
       s.filesystems.push_back(std::move(r));
     }
     failures.report(s.errors);
@@ -517,18 +522,18 @@ class FilesystemSource final : public Source {
     std::vector<Group> groups_;
   };
 
-  static void add_stats(Families& f, const metrics::Text& labels, const FsStats& st,
-                        FilesystemReading& r) {
+  // The series of mounts_[i].
+  void add_stats(Families& f, std::size_t i, const FsStats& st, FilesystemReading& r) const {
     r.size_bytes = bytes(st.blocks, st.bsize);
     r.free_bytes = bytes(st.bfree, st.bsize);
     r.avail_bytes = bytes(st.bavail, st.bsize);
     r.files = st.files;
     r.files_free = st.ffree;
-    f.size.add(labels, *r.size_bytes);
-    f.free.add(labels, *r.free_bytes);
-    f.avail.add(labels, *r.avail_bytes);
-    f.files.add(labels, *r.files);
-    f.files_free.add(labels, *r.files_free);
+    labels_.add(f.size, i, *r.size_bytes);
+    labels_.add(f.free, i, *r.free_bytes);
+    labels_.add(f.avail, i, *r.avail_bytes);
+    labels_.add(f.files, i, *r.files);
+    labels_.add(f.files_free, i, *r.files_free);
   }
 
   KeptFile mountinfo_;
@@ -536,8 +541,9 @@ class FilesystemSource final : public Source {
   std::chrono::milliseconds timeout_;
   std::string rootfs_;  // without a trailing '/'
   CachedMatcher mount_points_, fs_types_;
-  std::string text_;         // the mountinfo mounts_ was built from
-  std::string skip_reason_;  // about its skipped lines, or ""
+  metrics::LabelBlocks labels_;  // device, fstype, mountpoint: one block per mounts_ entry
+  std::string text_;             // the mountinfo mounts_ was built from
+  std::string skip_reason_;      // about its skipped lines, or ""
   std::vector<Mount> mounts_;
 
   std::shared_ptr<Shared> shared_;

@@ -164,11 +164,10 @@ class NetdevSource final : public Source {
     std::uint64_t transmit_bytes = 0;
   };
 
-  // An interface that is not excluded, with its label block, in device name order.
+  // An interface that is not excluded, in device name order (labels_ holds its label block).
   struct Kept {
     std::size_t line = 0;  // index into the parsed devices
     std::string device;
-    metrics::Text labels;  // device="..."
     std::optional<Counters> previous;
   };
 
@@ -186,11 +185,14 @@ class NetdevSource final : public Source {
       const NetDevLine& l = lines[i];
       names_.push_back(l.device);
       if (std::regex_search(l.device, exclude_)) continue;
-      kept_.push_back(
-          Kept{i, l.device, metrics::labels({{"device", l.device}}), previous_of(old, l.device)});
+      kept_.push_back(Kept{i, l.device, previous_of(old, l.device)});
     }
     std::sort(kept_.begin(), kept_.end(),
               [](const Kept& a, const Kept& b) { return a.device < b.device; });
+    std::vector<std::string> labels;
+    labels.reserve(kept_.size());
+    for (const Kept& k : kept_) labels.push_back(metrics::labels({{"device", k.device}}));
+    labels_ = metrics::LabelBlocks(std::move(labels));
   }
 
   static std::optional<Counters> previous_of(const std::vector<Kept>& old,
@@ -234,7 +236,9 @@ class NetdevSource final : public Source {
       auto& family = f.add(metrics::Text::unowned(kFamilies[c].name),
                            metrics::Text::unowned(kFamilies[c].help), metrics::Type::kCounter);
       family.series.reserve(kept_.size());
-      for (const Kept& k : kept_) family.add(k.labels, lines[k.line].stats[c]);
+      for (std::size_t j = 0; j < kept_.size(); ++j) {
+        labels_.add(family, j, lines[kept_[j].line].stats[c]);
+      }
     }
   }
 
@@ -242,6 +246,7 @@ class NetdevSource final : public Source {
   std::regex exclude_;
   std::vector<std::string> names_;  // every interface of the last file, in file order
   std::vector<Kept> kept_;
+  metrics::LabelBlocks labels_;  // device="...", per kept_ entry
   std::optional<std::chrono::steady_clock::time_point> previous_time_;
 };
 

@@ -70,7 +70,7 @@ class StatSource final : public Source {
       std::size_t i = 0;
       for (const PerCpuTimes& c : st.cpus) {
         for (CpuMode m : kCpuModesSorted) {
-          seconds.add(cpu_labels_[i++], c.times.seconds[static_cast<std::size_t>(m)]);
+          cpu_labels_.add(seconds, i++, c.times.seconds[static_cast<std::size_t>(m)]);
         }
       }
       auto& guest =
@@ -79,9 +79,9 @@ class StatSource final : public Source {
       guest.series.reserve(guest_labels_.size());
       i = 0;
       for (const PerCpuTimes& c : st.cpus) {
-        guest.add(guest_labels_[i++],
-                  c.times.seconds[static_cast<std::size_t>(CpuMode::kGuestNice)]);
-        guest.add(guest_labels_[i++], c.times.seconds[static_cast<std::size_t>(CpuMode::kGuest)]);
+        guest_labels_.add(guest, i++,
+                          c.times.seconds[static_cast<std::size_t>(CpuMode::kGuestNice)]);
+        guest_labels_.add(guest, i++, c.times.seconds[static_cast<std::size_t>(CpuMode::kGuest)]);
       }
     }
     f.gauge("nodeagent_cpus_online", "CPUs with a line in /proc/stat (online CPUs).", s.cpu_count);
@@ -97,23 +97,24 @@ class StatSource final : public Source {
   // Label blocks are built when the set of online cpus changes, not every sample.
   void build_labels(const ProcStat& st) {
     labelled_cpus_ = cpu_indexes(st);
-    cpu_labels_.clear();
-    guest_labels_.clear();
+    std::vector<std::string> modes, guest;
     for (unsigned cpu : labelled_cpus_) {
       const std::string n = std::to_string(cpu);
       for (CpuMode m : kCpuModesSorted) {
-        cpu_labels_.push_back(metrics::labels({{"cpu", n}, {"mode", cpu_mode_name(m)}}));
+        modes.push_back(metrics::labels({{"cpu", n}, {"mode", cpu_mode_name(m)}}));
       }
-      guest_labels_.push_back(metrics::labels({{"cpu", n}, {"mode", "nice"}}));
-      guest_labels_.push_back(metrics::labels({{"cpu", n}, {"mode", "user"}}));
+      guest.push_back(metrics::labels({{"cpu", n}, {"mode", "nice"}}));
+      guest.push_back(metrics::labels({{"cpu", n}, {"mode", "user"}}));
     }
+    cpu_labels_ = metrics::LabelBlocks(std::move(modes));
+    guest_labels_ = metrics::LabelBlocks(std::move(guest));
   }
 
   KeptFile file_;
   long clk_tck_;
   std::optional<Previous> previous_;
   std::vector<unsigned> labelled_cpus_;
-  std::vector<metrics::Text> cpu_labels_, guest_labels_;
+  metrics::LabelBlocks cpu_labels_, guest_labels_;
 };
 
 }  // namespace

@@ -92,5 +92,19 @@ TEST(Text, CopiesShareOneStringThatOutlivesItsSource) {
   EXPECT_EQ(f.series[0].labels.view().data(), f.series[1].labels.view().data());
 }
 
+TEST(LabelBlocks, AFamilyKeepsTheBlocksItsSeriesView) {
+  FamilySet set;
+  {
+    const LabelBlocks blocks({labels({{"cpu", "0"}}), labels({{"cpu", "1"}})});
+    Family& f = set.add("node_x_total", "X.", Type::kCounter);
+    blocks.add(f, 1, std::uint64_t{5});
+    blocks.add(f, 0, std::uint64_t{4});
+    EXPECT_EQ(f.series[0].labels.view().data(), blocks[1].data());  // a view, not a copy
+  }  // the source remade its blocks: the family still holds the old ones
+  EXPECT_EQ(text_of(set),
+            "# HELP node_x_total X.\n# TYPE node_x_total counter\n"
+            "node_x_total{cpu=\"1\"} 5\nnode_x_total{cpu=\"0\"} 4\n");
+}
+
 }  // namespace
 }  // namespace nodeagent::metrics
