@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -74,6 +75,9 @@ using Acceptor =
     asio::basic_socket_acceptor<asio::generic::stream_protocol, asio::io_context::executor_type>;
 
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// At most this many queued connections are served on stop() (the kernel caps a backlog at
+// net.core.somaxconn, 4096 by default).
+constexpr std::size_t kMaxQueuedOnStop = 4096;
 constexpr auto kRejectLogInterval = std::chrono::seconds(10);
 
 RemoteAddress to_remote(const GenericEndpoint& endpoint) {
@@ -271,14 +275,18 @@ class Server::Impl {
                 {{"connections", shared_.stats.connections_open.load()},
                  {"timeout_ms", static_cast<std::int64_t>(shared_.limits.drain_timeout.count())}});
     }
-    for (auto& l : listeners_) {
-      Listener* p = l.get();
-      asio::post(accept_ioc_, [this, p] { close_listener(*p); });
-    }
-    for (auto& w : workers_) {
-      detail::Worker* p = w.get();
-      asio::post(p->ioc(), [p] { p->begin_drain(); });
-    }
+    // The accept loop closes the listeners, hands the connections still queued in them to the
+    // workers, and only then tells the workers to drain: a session it posts to a worker is
+    // registered before that worker's drain begins, so no worker finishes while one is on its
+    // way, and no client the kernel had already connected is reset.
+    asio::post(accept_ioc_, [this] {
+      for (auto& l : listeners_) close_listener(*l, /*serve_queued=*/true);
+      for (auto& w : workers_) {
+        detail::Worker* p = w.get();
+        asio::post(p->ioc(), [p] { p->begin_drain(); });
+      }
+      accept_work_.reset();
+    });
   }
 
   bool stopping() const { return shared_.stopping.load(); }
@@ -479,22 +487,39 @@ class Server::Impl {
     return out;
   }
 
-  // On the listener's loop (or before the loops run, or after they stopped).
-  void close_listener(Listener& l) {
-    error_code ec;
-    l.acceptor.close(ec);
-    l.backoff.cancel();
+  // On the listener's loop (or before the loops run, or after they stopped). With
+  // `serve_queued` (on stop(), loops running), the connections the kernel completed but we had
+  // not accepted yet are served like the others instead of being reset by close(). A unix
+  // socket's file goes first, so that no connect can reach the listener after that; a TCP
+  // listener can still get a SYN between the last accept and close().
+  void close_listener(Listener& l, bool serve_queued = false) {
     if (l.owns_file) {
       l.owns_file = false;
       // Only remove the file if it is still ours: a newer agent may have replaced it.
       remove_if_ours(l.address.path, l.file_dev, l.file_ino);
     }
+    error_code ec;
+    if (serve_queued && l.acceptor.is_open()) {
+      l.acceptor.cancel(ec);  // the pending async_accept ends with operation_aborted
+      l.acceptor.non_blocking(true, ec);
+      for (std::size_t n = 0; !ec && n < kMaxQueuedOnStop; ++n) {
+        detail::Worker& target = next_worker();
+        detail::Socket socket(target.ioc());
+        l.acceptor.accept(socket, l.peer, ec);
+        if (!ec) start_session(l, target, std::move(socket));
+      }
+    }
+    l.acceptor.close(ec);
+    l.backoff.cancel();
+  }
+
+  detail::Worker& next_worker() {
+    return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
   }
 
   void do_accept(Listener& l) {
     if (shared_.stopping.load(std::memory_order_relaxed) || !l.acceptor.is_open()) return;
-    auto& target =
-        *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
+    auto& target = next_worker();
     // The socket is created on the target loop directly: round-robin without a hand-off copy.
     l.acceptor.async_accept(target.ioc(), l.peer,
                             [this, &l, &target](error_code ec, detail::Socket socket) {
@@ -504,10 +529,6 @@ class Server::Impl {
 
   void on_accept(Listener& l, detail::Worker& target, error_code ec, detail::Socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (shared_.stopping.load(std::memory_order_relaxed)) {
-      socket.close(ec);
-      return;
-    }
     auto& stats = shared_.stats;
     if (ec) {
       stats.accept_errors.fetch_add(1, std::memory_order_relaxed);
@@ -532,6 +553,15 @@ class Server::Impl {
       l.in_error_burst = false;
       log::info("accepting again", {{"address", l.name}});
     }
+    // Accepted as stop() began: served like the others (do_accept then arms no further accept).
+    start_session(l, target, std::move(socket));
+    do_accept(l);
+  }
+
+  // A connection becomes a session on `target`, unless the server is at max_connections.
+  void start_session(Listener& l, detail::Worker& target, detail::Socket socket) {
+    auto& stats = shared_.stats;
+    error_code ec;
     stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     auto open = stats.connections_open.fetch_add(1, std::memory_order_relaxed);
     if (open >= shared_.limits.max_connections) {
@@ -539,7 +569,6 @@ class Server::Impl {
       stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
       socket.close(ec);
       log_rejection();
-      do_accept(l);
       return;
     }
     // From here the session owns the connections_open increment.
@@ -547,7 +576,6 @@ class Server::Impl {
     auto session = std::make_shared<detail::Session>(
         shared_, target, std::move(socket), tcp ? to_remote(l.peer) : RemoteAddress{}, tcp);
     asio::post(target.ioc(), [session = std::move(session)] { session->start(); });
-    do_accept(l);
   }
 
   void log_rejection() {
@@ -567,6 +595,10 @@ class Server::Impl {
   mutable detail::Shared shared_;
   std::vector<std::unique_ptr<detail::Worker>> workers_;
   asio::io_context accept_ioc_{1};
+  // Keeps the accept loop running until stop()'s handler has closed the listeners: without it
+  // the loop could run out of work between stop() raising `stopping` and posting that handler.
+  asio::executor_work_guard<asio::io_context::executor_type> accept_work_{
+      accept_ioc_.get_executor()};
   asio::steady_timer delay_timer_{accept_ioc_};       // stop_after()
   std::vector<std::unique_ptr<Listener>> listeners_;  // acceptors live on accept_ioc_
   mutable std::mutex mutex_;

@@ -26,6 +26,9 @@ namespace {
 // dropped for at most this long, so unread input does not turn our close into a reset that
 // destroys the response before the client reads it.
 constexpr auto kLinger = std::chrono::seconds(1);
+// How long a connection accepted before stop() may take to send its first request once the
+// server drains (a node-local client sends it right after connecting).
+constexpr auto kFirstRequestGraceOnDrain = std::chrono::milliseconds(500);
 
 class StreamSubscriber final : public Feed::Subscriber,
                                public std::enable_shared_from_this<StreamSubscriber> {
@@ -77,15 +80,7 @@ void Session::start() {
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   }
   deadline_ = worker_.now() + shared_.limits.read_timeout;
-  if (worker_.draining()) {
-    // Accepted just before stop(): serve a request that is already on its way, like the others.
-    draining_ = true;
-    error_code ec;
-    if (socket_.available(ec) == 0) {
-      close();
-      return;
-    }
-  }
+  if (worker_.draining()) begin_drain();
   parse_or_read();
 }
 
@@ -525,11 +520,18 @@ void Session::begin_drain() {
   draining_ = true;
   switch (state_) {
     case State::kReading: {
-      // Nothing received of a next request, not even in the kernel: nothing in flight. The read
-      // is cancelled rather than the socket closed: if it completed just now, its handler still
-      // gets the bytes and serves that request.
       error_code ec;
-      if (!request_started() && socket_.available(ec) == 0) socket_.cancel(ec);
+      if (request_started() || socket_.available(ec) > 0) break;  // in flight: served
+      if (idle_) {
+        // A keep-alive connection between requests: closing it is what HTTP expects (a client
+        // retries on a new one, RFC 9112 section 9.3.1). The read is cancelled rather than the
+        // socket closed: if it completed just now, its handler still serves that request.
+        socket_.cancel(ec);
+      } else {
+        // A new connection whose first request has not arrived: its client has just connected
+        // to send one, and closing would fail it. It gets a short grace instead.
+        deadline_ = std::min(deadline_, worker_.now() + kFirstRequestGraceOnDrain);
+      }
       break;
     }
     case State::kStreaming:
