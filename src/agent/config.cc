@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -68,12 +67,10 @@ unsigned group_id(const std::string& name) {
   return found->gr_gid;
 }
 
+// With the sources' own compiler, so that a pattern the flag accepts is one the source builds.
 void check_regex(std::string_view flag, const std::string& text) {
-  try {
-    std::regex compiled(text, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    fail(flag, "\"" + text + "\" is not a regular expression: " + e.what());
-  }
+  auto re = nodeinfo::compile_regex("not a regular expression:", text);
+  if (!re) fail(flag, re.error().detail);
 }
 
 // --collector.<name> and --no-collector.<name> for every source, each flag mapped to its source

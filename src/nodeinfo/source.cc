@@ -1,6 +1,17 @@
 #include "nodeinfo/source.h"
 
+#include "nodeinfo/tokens.h"
+
 namespace nodeagent::nodeinfo {
+
+Result<std::regex> compile_regex(std::string_view what, const std::string& pattern) {
+  try {
+    return std::regex(pattern, std::regex::ECMAScript | std::regex::nosubs);
+  } catch (const std::regex_error& e) {
+    return Error{Errc::kMalformed,
+                 std::string(what) + " " + nodeinfo::quoted(pattern) + ": " + e.what()};
+  }
+}
 
 Result<void> KeptFile::read(std::string& buf) {
   auto read_once = [&](const HostFile& f) {

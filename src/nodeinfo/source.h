@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -79,6 +80,11 @@ struct SourceInfo {
 
 // Every source, in the order their families appear in /metrics (src/nodeinfo/sources/registry.cc).
 std::span<const SourceInfo> all_sources();
+
+// The one regex flavour of the sources' flags (node_exporter's are Go regexps, searched for
+// anywhere in a name; ECMAScript is the nearest std::regex has). The error names `what` and the
+// pattern: `diskstats device exclude "[": ...`.
+Result<std::regex> compile_regex(std::string_view what, const std::string& pattern);
 
 // A file below one of the host's roots, opened on first use and kept open while the kernel
 // generates it (procfs, sysfs); files of other filesystems (fixture trees) are reopened every

@@ -10,6 +10,7 @@
 #include <regex>
 #include <unordered_set>
 
+#include "nodeinfo/device_set.h"
 #include "nodeinfo/parsers.h"
 #include "nodeinfo/source.h"
 #include "nodeinfo/tokens.h"
@@ -161,36 +162,23 @@ metrics::Value in_unit(Unit unit, std::uint64_t v) {
   return v;
 }
 
-// Per second from two readings of a counter; none when it went backwards or no time passed.
-std::optional<double> rate(std::uint64_t before, std::uint64_t now, double seconds) {
-  if (seconds <= 0 || now < before) return std::nullopt;
-  return static_cast<double>(now - before) / seconds;
-}
-
-Result<std::regex> compile_exclude(const std::string& pattern) {
-  try {
-    return std::regex(pattern, std::regex::ECMAScript | std::regex::nosubs);
-  } catch (const std::regex_error& e) {
-    return Error{Errc::kMalformed, "bad device exclude regex \"" + pattern + "\": " + e.what()};
-  }
-}
-
 class DiskstatsSource final : public Source {
  public:
   DiskstatsSource(const SourceOptions& o, std::regex exclude)
-      : file_(o.fs.procfs, "diskstats", /*whole_records=*/true), exclude_(std::move(exclude)) {}
+      : file_(o.fs.procfs, "diskstats", /*whole_records=*/true), devices_(std::move(exclude)) {}
 
   void sample(SampleContext& ctx) override {
     Snapshot& s = ctx.snap;
     if (!file_.read(ctx.buf, s.errors)) return;
     auto parsed = parse_diskstats(ctx.buf);
     if (!parsed) return s.errors.push_back(file_.reason(parsed.error().message()));
-    if (parsed->skipped > 0) {  // left out, so say so: the rest is served
-      s.errors.push_back(
-          file_.reason(std::to_string(parsed->skipped) +
-                       " lines left out (a name that cannot be a label, or repeated)"));
+    if (parsed->skipped > 0) s.errors.push_back(file_.reason(left_out_reason(parsed->skipped)));
+    if (devices_.update(parsed->devices)) {
+      std::vector<std::string> info;
+      info.reserve(devices_.kept().size());
+      for (const auto& k : devices_.kept()) info.push_back(info_labels(parsed->devices[k.line]));
+      info_labels_ = metrics::LabelBlocks(std::move(info));
     }
-    if (!same_names(parsed->devices)) rebuild(parsed->devices);
     add_readings(s, parsed->devices, ctx.steady);
     add_families(s.families, parsed->devices);
   }
@@ -200,51 +188,6 @@ class DiskstatsSource final : public Source {
     std::uint64_t read_sectors = 0;
     std::uint64_t written_sectors = 0;
   };
-
-  // A device that is not excluded, with its label blocks, in device name order.
-  struct Kept {
-    std::size_t line = 0;  // index into the parsed devices
-    std::string device;
-    std::string info_labels;  // node_disk_info's
-    std::optional<Counters> previous;
-  };
-
-  bool same_names(const std::vector<DiskStatsLine>& lines) const {
-    return std::equal(lines.begin(), lines.end(), names_.begin(), names_.end(),
-                      [](const DiskStatsLine& l, const std::string& n) { return l.device == n; });
-  }
-
-  // Runs the exclude regex and builds the label blocks: only when the device names change.
-  void rebuild(const std::vector<DiskStatsLine>& lines) {
-    std::vector<Kept> old = std::move(kept_);
-    kept_.clear();
-    names_.clear();
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      const DiskStatsLine& l = lines[i];
-      names_.push_back(l.device);
-      if (std::regex_search(l.device, exclude_)) continue;
-      kept_.push_back(Kept{i, l.device, info_labels(l), previous_of(old, l.device)});
-    }
-    std::sort(kept_.begin(), kept_.end(),
-              [](const Kept& a, const Kept& b) { return a.device < b.device; });
-    std::vector<std::string> labels, info;
-    labels.reserve(kept_.size());
-    info.reserve(kept_.size());
-    for (const Kept& k : kept_) {
-      labels.push_back(metrics::labels({{"device", k.device}}));
-      info.push_back(k.info_labels);
-    }
-    labels_ = metrics::LabelBlocks(std::move(labels));
-    info_labels_ = metrics::LabelBlocks(std::move(info));
-  }
-
-  static std::optional<Counters> previous_of(const std::vector<Kept>& old,
-                                             std::string_view device) {
-    auto it = std::lower_bound(old.begin(), old.end(), device,
-                               [](const Kept& k, std::string_view d) { return k.device < d; });
-    if (it == old.end() || it->device != device) return std::nullopt;
-    return it->previous;
-  }
 
   // udev's model, path, revision, serial and wwn are not read: empty, as node_exporter prints
   // them on a host without /run/udev/data.
@@ -263,10 +206,9 @@ class DiskstatsSource final : public Source {
 
   void add_readings(Snapshot& s, const std::vector<DiskStatsLine>& lines,
                     std::chrono::steady_clock::time_point now) {
-    const double elapsed =
-        previous_time_ ? std::chrono::duration<double>(now - *previous_time_).count() : 0;
-    s.disks.reserve(kept_.size());
-    for (Kept& k : kept_) {
+    const double elapsed = devices_.elapsed(now);
+    s.disks.reserve(devices_.kept().size());
+    for (auto& k : devices_.kept()) {
       const DiskStatsLine& l = lines[k.line];
       const Counters current{l[DiskStat::kSectorsRead], l[DiskStat::kSectorsWritten]};
       DiskReading r;
@@ -283,7 +225,6 @@ class DiskstatsSource final : public Source {
       k.previous = current;
       s.disks.push_back(std::move(r));
     }
-    previous_time_ = now;
   }
 
   static std::optional<double> bytes_rate(std::uint64_t before, std::uint64_t now, double seconds) {
@@ -293,36 +234,34 @@ class DiskstatsSource final : public Source {
   }
 
   void add_families(metrics::FamilySet& f, const std::vector<DiskStatsLine>& lines) const {
-    if (kept_.empty()) return;
+    const auto& kept = devices_.kept();
+    if (kept.empty()) return;
     std::size_t columns = 0;
-    for (const Kept& k : kept_) columns = std::max(columns, lines[k.line].fields);
+    for (const auto& k : kept) columns = std::max(columns, lines[k.line].fields);
     for (std::size_t c = 0; c < columns; ++c) {
       const DiskFamily& d = kFamilies[c];
       auto& family = f.add(metrics::Text::unowned(d.name), metrics::Text::unowned(d.help), d.type);
-      family.series.reserve(kept_.size());
-      for (std::size_t j = 0; j < kept_.size(); ++j) {
-        const DiskStatsLine& l = lines[kept_[j].line];
-        if (c < l.fields) labels_.add(family, j, in_unit(d.unit, l.stats[c]));
+      family.series.reserve(kept.size());
+      for (std::size_t j = 0; j < kept.size(); ++j) {
+        const DiskStatsLine& l = lines[kept[j].line];
+        if (c < l.fields) devices_.labels().add(family, j, in_unit(d.unit, l.stats[c]));
       }
     }
     auto& info = f.add("node_disk_info", "Block device names (udev properties not read).",
                        metrics::Type::kGauge);
-    info.series.reserve(kept_.size());
-    for (std::size_t j = 0; j < kept_.size(); ++j) info_labels_.add(info, j, std::uint64_t{1});
+    info.series.reserve(kept.size());
+    for (std::size_t j = 0; j < kept.size(); ++j) info_labels_.add(info, j, std::uint64_t{1});
   }
 
   KeptFile file_;
-  std::regex exclude_;
-  std::vector<std::string> names_;  // every device of the last file, in file order
-  std::vector<Kept> kept_;
-  metrics::LabelBlocks labels_, info_labels_;  // device="..." and node_disk_info's, per kept_
-  std::optional<std::chrono::steady_clock::time_point> previous_time_;
+  DeviceSet<Counters> devices_;
+  metrics::LabelBlocks info_labels_;  // node_disk_info's, per devices_.kept() entry
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Source>> make_diskstats_source(const SourceOptions& o) {
-  auto exclude = compile_exclude(o.diskstats_device_exclude);
+  auto exclude = compile_regex("diskstats device exclude", o.diskstats_device_exclude);
   if (!exclude) return exclude.error();
   return std::make_unique<DiskstatsSource>(o, std::move(*exclude));
 }

@@ -192,15 +192,6 @@ std::string describe_timeout(std::chrono::milliseconds t) {
   return std::to_string(t.count()) + "ms";
 }
 
-Result<std::regex> compile(std::string_view what, const std::string& pattern) {
-  try {
-    return std::regex(pattern, std::regex::ECMAScript | std::regex::nosubs);
-  } catch (const std::regex_error& e) {
-    return Error{Errc::kMalformed,
-                 std::string(what) + " " + nodeinfo::quoted(pattern) + ": " + e.what()};
-  }
-}
-
 // A regex with its answers remembered per name (mount points and types repeat every sample).
 class CachedMatcher {
  public:
@@ -627,9 +618,10 @@ Result<std::unique_ptr<Source>> make_filesystem_source(const SourceOptions& o,
   if (!o.fs.rootfs) {
     return Error{Errc::kUnavailable, "needs --rootfs (the host's / mounted read-only)"};
   }
-  auto mount_points = compile("filesystem mount points exclude", o.filesystem_mount_points_exclude);
+  auto mount_points =
+      compile_regex("filesystem mount points exclude", o.filesystem_mount_points_exclude);
   if (!mount_points) return mount_points.error();
-  auto fs_types = compile("filesystem fs types exclude", o.filesystem_fs_types_exclude);
+  auto fs_types = compile_regex("filesystem fs types exclude", o.filesystem_fs_types_exclude);
   if (!fs_types) return fs_types.error();
   return std::make_unique<FilesystemSource>(o, std::move(*mount_points), std::move(*fs_types),
                                             std::move(statfs));

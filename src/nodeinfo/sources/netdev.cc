@@ -9,6 +9,7 @@
 #include <regex>
 #include <unordered_set>
 
+#include "nodeinfo/device_set.h"
 #include "nodeinfo/parsers.h"
 #include "nodeinfo/source.h"
 #include "nodeinfo/tokens.h"
@@ -112,20 +113,6 @@ constexpr std::array<NetFamily, kNetDevFields> kFamilies = {{
     {"node_network_transmit_compressed_total", "Compressed packets sent."},
 }};
 
-// Per second from two readings of a counter; none when it went backwards or no time passed.
-std::optional<double> rate(std::uint64_t before, std::uint64_t now, double seconds) {
-  if (seconds <= 0 || now < before) return std::nullopt;
-  return static_cast<double>(now - before) / seconds;
-}
-
-Result<std::regex> compile_exclude(const std::string& pattern) {
-  try {
-    return std::regex(pattern, std::regex::ECMAScript | std::regex::nosubs);
-  } catch (const std::regex_error& e) {
-    return Error{Errc::kMalformed, "bad device exclude regex \"" + pattern + "\": " + e.what()};
-  }
-}
-
 // PID 1 hidden (hidepid) or missing (a procfs of another PID namespace).
 bool host_view_missing(const boost::system::error_code& ec) {
   return ec == boost::system::errc::no_such_file_or_directory ||
@@ -136,7 +123,7 @@ bool host_view_missing(const boost::system::error_code& ec) {
 class NetdevSource final : public Source {
  public:
   NetdevSource(const SourceOptions& o, std::regex exclude)
-      : file_(o.fs.procfs, "1/net/dev", /*whole_records=*/true), exclude_(std::move(exclude)) {}
+      : file_(o.fs.procfs, "1/net/dev", /*whole_records=*/true), devices_(std::move(exclude)) {}
 
   void sample(SampleContext& ctx) override {
     Snapshot& s = ctx.snap;
@@ -148,12 +135,8 @@ class NetdevSource final : public Source {
     }
     auto parsed = parse_netdev(ctx.buf);
     if (!parsed) return s.errors.push_back(file_.reason(parsed.error().message()));
-    if (parsed->skipped > 0) {  // left out, so say so: the rest is served
-      s.errors.push_back(
-          file_.reason(std::to_string(parsed->skipped) +
-                       " lines left out (a name that cannot be a label, or repeated)"));
-    }
-    if (!same_names(parsed->devices)) rebuild(parsed->devices);
+    if (parsed->skipped > 0) s.errors.push_back(file_.reason(left_out_reason(parsed->skipped)));
+    devices_.update(parsed->devices);
     add_readings(s, parsed->devices, ctx.steady);
     add_families(s.families, parsed->devices);
   }
@@ -164,51 +147,11 @@ class NetdevSource final : public Source {
     std::uint64_t transmit_bytes = 0;
   };
 
-  // An interface that is not excluded, in device name order (labels_ holds its label block).
-  struct Kept {
-    std::size_t line = 0;  // index into the parsed devices
-    std::string device;
-    std::optional<Counters> previous;
-  };
-
-  bool same_names(const std::vector<NetDevLine>& lines) const {
-    return std::equal(lines.begin(), lines.end(), names_.begin(), names_.end(),
-                      [](const NetDevLine& l, const std::string& n) { return l.device == n; });
-  }
-
-  // Runs the exclude regex and builds the label blocks: only when the interface names change.
-  void rebuild(const std::vector<NetDevLine>& lines) {
-    std::vector<Kept> old = std::move(kept_);
-    kept_.clear();
-    names_.clear();
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      const NetDevLine& l = lines[i];
-      names_.push_back(l.device);
-      if (std::regex_search(l.device, exclude_)) continue;
-      kept_.push_back(Kept{i, l.device, previous_of(old, l.device)});
-    }
-    std::sort(kept_.begin(), kept_.end(),
-              [](const Kept& a, const Kept& b) { return a.device < b.device; });
-    std::vector<std::string> labels;
-    labels.reserve(kept_.size());
-    for (const Kept& k : kept_) labels.push_back(metrics::labels({{"device", k.device}}));
-    labels_ = metrics::LabelBlocks(std::move(labels));
-  }
-
-  static std::optional<Counters> previous_of(const std::vector<Kept>& old,
-                                             std::string_view device) {
-    auto it = std::lower_bound(old.begin(), old.end(), device,
-                               [](const Kept& k, std::string_view d) { return k.device < d; });
-    if (it == old.end() || it->device != device) return std::nullopt;
-    return it->previous;
-  }
-
   void add_readings(Snapshot& s, const std::vector<NetDevLine>& lines,
                     std::chrono::steady_clock::time_point now) {
-    const double elapsed =
-        previous_time_ ? std::chrono::duration<double>(now - *previous_time_).count() : 0;
-    s.net_devices.reserve(kept_.size());
-    for (Kept& k : kept_) {
+    const double elapsed = devices_.elapsed(now);
+    s.net_devices.reserve(devices_.kept().size());
+    for (auto& k : devices_.kept()) {
       const NetDevLine& l = lines[k.line];
       NetDeviceReading r;
       r.device = k.device;
@@ -227,33 +170,29 @@ class NetdevSource final : public Source {
       k.previous = Counters{r.receive_bytes, r.transmit_bytes};
       s.net_devices.push_back(std::move(r));
     }
-    previous_time_ = now;
   }
 
   void add_families(metrics::FamilySet& f, const std::vector<NetDevLine>& lines) const {
-    if (kept_.empty()) return;
+    const auto& kept = devices_.kept();
+    if (kept.empty()) return;
     for (std::size_t c = 0; c < kNetDevFields; ++c) {
       auto& family = f.add(metrics::Text::unowned(kFamilies[c].name),
                            metrics::Text::unowned(kFamilies[c].help), metrics::Type::kCounter);
-      family.series.reserve(kept_.size());
-      for (std::size_t j = 0; j < kept_.size(); ++j) {
-        labels_.add(family, j, lines[kept_[j].line].stats[c]);
+      family.series.reserve(kept.size());
+      for (std::size_t j = 0; j < kept.size(); ++j) {
+        devices_.labels().add(family, j, lines[kept[j].line].stats[c]);
       }
     }
   }
 
   KeptFile file_;
-  std::regex exclude_;
-  std::vector<std::string> names_;  // every interface of the last file, in file order
-  std::vector<Kept> kept_;
-  metrics::LabelBlocks labels_;  // device="...", per kept_ entry
-  std::optional<std::chrono::steady_clock::time_point> previous_time_;
+  DeviceSet<Counters> devices_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Source>> make_netdev_source(const SourceOptions& o) {
-  auto exclude = compile_exclude(o.netdev_device_exclude);
+  auto exclude = compile_regex("netdev device exclude", o.netdev_device_exclude);
   if (!exclude) return exclude.error();
   return std::make_unique<NetdevSource>(o, std::move(*exclude));
 }

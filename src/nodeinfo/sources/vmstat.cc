@@ -119,11 +119,9 @@ class VmstatSource final : public Source {
 }  // namespace
 
 Result<std::unique_ptr<Source>> make_vmstat_source(const SourceOptions& o) {
-  try {
-    return std::make_unique<VmstatSource>(o, std::regex(o.vmstat_fields, std::regex::ECMAScript));
-  } catch (const std::regex_error& e) {
-    return Error{Errc::kMalformed, "vmstat fields \"" + o.vmstat_fields + "\": " + e.what()};
-  }
+  auto fields = compile_regex("vmstat fields", o.vmstat_fields);
+  if (!fields) return fields.error();
+  return std::make_unique<VmstatSource>(o, std::move(*fields));
 }
 
 }  // namespace nodeagent::nodeinfo

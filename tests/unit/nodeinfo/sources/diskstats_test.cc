@@ -321,7 +321,7 @@ TEST(DiskstatsSource, BadRegexFailsTheFactory) {
     if (info.name != "diskstats") continue;
     auto made = info.make(host.options());
     ASSERT_FALSE(made);
-    EXPECT_NE(made.error().detail.find("bad device exclude regex \"(\""), std::string::npos)
+    EXPECT_NE(made.error().detail.find("diskstats device exclude \"(\""), std::string::npos)
         << made.error().detail;
     return;
   }

@@ -357,7 +357,7 @@ TEST(NetdevSource, BadRegexFailsTheFactory) {
     if (info.name != "netdev") continue;
     auto made = info.make(host.options());
     ASSERT_FALSE(made);
-    EXPECT_NE(made.error().detail.find("bad device exclude regex \"[lo\""), std::string::npos)
+    EXPECT_NE(made.error().detail.find("netdev device exclude \"[lo\""), std::string::npos)
         << made.error().detail;
     return;
   }
