@@ -10,11 +10,10 @@
 namespace nodeagent::agent {
 namespace {
 
+using nodeinfo::malformed;
 using nodeinfo::next_field;
 using nodeinfo::quoted;
 using nodeinfo::to_u64;
-
-Error malformed(std::string detail) { return Error{Errc::kMalformed, std::move(detail)}; }
 
 }  // namespace
 

@@ -57,7 +57,8 @@ class DeviceSet {
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const std::string& device = lines[i].device;
       names_.push_back(device);
-      if (!std::regex_search(device, exclude_)) kept_.push_back(Kept{i, device, previous_of(old, device)});
+      if (!std::regex_search(device, exclude_))
+        kept_.push_back(Kept{i, device, previous_of(old, device)});
     }
     std::sort(kept_.begin(), kept_.end(),
               [](const Kept& a, const Kept& b) { return a.device < b.device; });

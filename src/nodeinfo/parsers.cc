@@ -12,20 +12,10 @@
 namespace nodeagent::nodeinfo {
 namespace {
 
-Error error(std::string msg) { return Error{Errc::kMalformed, std::move(msg)}; }
-
-Error line_error(std::size_t line_no, std::string_view what) {
-  std::string msg = "line ";
-  msg += std::to_string(line_no);
-  msg += ": ";
-  msg += what;
-  return error(std::move(msg));
-}
-
 // The kernel terminates every line; without the final newline the read was cut short.
 Result<void> check_complete(std::string_view text) {
-  if (text.empty()) return error("empty input");
-  if (text.back() != '\n') return error("truncated input (no trailing newline)");
+  if (text.empty()) return malformed("empty input");
+  if (text.back() != '\n') return malformed("truncated input (no trailing newline)");
   return {};
 }
 
@@ -76,13 +66,13 @@ Result<Uptime> parse_uptime(std::string_view text) {
   if (auto complete = check_complete(text); !complete) return complete.error();
   std::string_view rest = text;
   std::string_view line = next_line(rest);
-  if (!rest.empty()) return error("expected one line");
+  if (!rest.empty()) return malformed("expected one line");
   Uptime out;
   const std::string_view up = next_field(line);
   const std::string_view idle = next_field(line);
-  if (idle.empty() || !only_blanks(line)) return error("expected 2 fields: <uptime> <idle>");
-  if (!to_decimal(up, out.uptime_seconds)) return error("bad uptime " + quoted(up));
-  if (!to_decimal(idle, out.idle_seconds)) return error("bad idle time " + quoted(idle));
+  if (idle.empty() || !only_blanks(line)) return malformed("expected 2 fields: <uptime> <idle>");
+  if (!to_decimal(up, out.uptime_seconds)) return malformed("bad uptime " + quoted(up));
+  if (!to_decimal(idle, out.idle_seconds)) return malformed("bad idle time " + quoted(idle));
   return out;
 }
 
@@ -90,27 +80,27 @@ Result<LoadAvg> parse_loadavg(std::string_view text) {
   if (auto complete = check_complete(text); !complete) return complete.error();
   std::string_view rest = text;
   std::string_view line = next_line(rest);
-  if (!rest.empty()) return error("expected one line");
+  if (!rest.empty()) return malformed("expected one line");
   std::array<std::string_view, 5> f;
   for (auto& field : f) field = next_field(line);
   if (f[4].empty() || !only_blanks(line)) {
-    return error("expected 5 fields: <load1> <load5> <load15> <running>/<total> <last_pid>");
+    return malformed("expected 5 fields: <load1> <load5> <load15> <running>/<total> <last_pid>");
   }
   LoadAvg out;
-  if (!to_decimal(f[0], out.load1)) return error("bad load1 " + quoted(f[0]));
-  if (!to_decimal(f[1], out.load5)) return error("bad load5 " + quoted(f[1]));
-  if (!to_decimal(f[2], out.load15)) return error("bad load15 " + quoted(f[2]));
+  if (!to_decimal(f[0], out.load1)) return malformed("bad load1 " + quoted(f[0]));
+  if (!to_decimal(f[1], out.load5)) return malformed("bad load5 " + quoted(f[1]));
+  if (!to_decimal(f[2], out.load15)) return malformed("bad load15 " + quoted(f[2]));
   const std::size_t slash = f[3].find('/');
   if (slash == std::string_view::npos || !to_u64(f[3].substr(0, slash), out.threads_running) ||
       !to_u64(f[3].substr(slash + 1), out.threads_total)) {
-    return error("bad running/total threads " + quoted(f[3]));
+    return malformed("bad running/total threads " + quoted(f[3]));
   }
-  if (!to_u64(f[4], out.last_pid)) return error("bad last pid " + quoted(f[4]));
+  if (!to_u64(f[4], out.last_pid)) return malformed("bad last pid " + quoted(f[4]));
   return out;
 }
 
 Result<ProcStat> parse_stat(std::string_view text, long clk_tck) {
-  if (clk_tck <= 0) return error("clock ticks per second must be positive");
+  if (clk_tck <= 0) return malformed("clock ticks per second must be positive");
   if (auto complete = check_complete(text); !complete) return complete.error();
   // Divide rather than multiply by 1/clk_tck: the quotient is the double nearest to the exact
   // value, so 174509 ticks print as 1745.09, not 1745.0900000000001.
@@ -188,12 +178,12 @@ Result<ProcStat> parse_stat(std::string_view text, long clk_tck) {
     if ((seen & bit) != 0) return line_error(line_no, "duplicate " + std::string(key));
     seen |= bit;
   }
-  if (!have_total) return error("missing aggregate cpu line");
+  if (!have_total) return malformed("missing aggregate cpu line");
   if (seen != kAllScalars) {
     static constexpr std::array<std::string_view, 5> kNames = {"btime", "ctxt", "processes",
                                                                "procs_running", "procs_blocked"};
     for (std::size_t i = 0; i < kNames.size(); ++i) {
-      if ((seen & (1u << i)) == 0) return error("missing " + std::string(kNames[i]));
+      if ((seen & (1u << i)) == 0) return malformed("missing " + std::string(kNames[i]));
     }
   }
   return out;
@@ -284,8 +274,8 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
       break;
     }
   }
-  if (!out.mem_total) return error("missing MemTotal");
-  if (!out.mem_free) return error("missing MemFree");
+  if (!out.mem_total) return malformed("missing MemTotal");
+  if (!out.mem_free) return malformed("missing MemFree");
   // A repeated key would make two families of one name. Sorting finds one in n log n; a scan
   // per line was a third of the parse.
   std::vector<std::string_view> keys;
@@ -293,7 +283,7 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
   for (const MemInfoLine& l : out.lines) keys.emplace_back(l.key);
   std::sort(keys.begin(), keys.end());
   if (auto dup = std::adjacent_find(keys.begin(), keys.end()); dup != keys.end()) {
-    return error("duplicate " + quoted(*dup));
+    return malformed("duplicate " + quoted(*dup));
   }
   return out;
 }
@@ -344,10 +334,10 @@ Result<std::string> parse_osrelease(std::string_view text) {
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  if (text.empty()) return error("empty release");
+  if (text.empty()) return malformed("empty release");
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return error("unexpected character in release " + quoted(text));
+    if (u <= 0x20 || u >= 0x7f) return malformed("unexpected character in release " + quoted(text));
   }
   return Result<std::string>(boost::system::in_place_value, std::string(text));
 }
@@ -364,7 +354,7 @@ Result<std::uint32_t> parse_index_list(std::string_view text) {
     const std::string_view item = text.substr(0, comma);
     text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
     if (item.empty() || (comma != std::string_view::npos && text.empty())) {
-      return error("empty item in index list");
+      return malformed("empty item in index list");
     }
     const std::size_t dash = item.find('-');
     std::uint64_t first = 0;
@@ -372,9 +362,9 @@ Result<std::uint32_t> parse_index_list(std::string_view text) {
     if (!to_u64(item.substr(0, dash), first) ||
         !to_u64(dash == std::string_view::npos ? item : item.substr(dash + 1), end) ||
         first > end || end > kMaxIndex) {
-      return error("bad item " + quoted(item) + " in index list");
+      return malformed("bad item " + quoted(item) + " in index list");
     }
-    if (last && first <= *last) return error("index list not ascending at " + quoted(item));
+    if (last && first <= *last) return malformed("index list not ascending at " + quoted(item));
     count += end - first + 1;
     last = end;
   }

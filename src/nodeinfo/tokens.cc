@@ -4,6 +4,14 @@
 
 namespace nodeagent::nodeinfo {
 
+Error malformed(std::string reason) { return Error{Errc::kMalformed, std::move(reason)}; }
+
+Error line_error(std::size_t line_no, std::string_view what) {
+  std::string reason = "line " + std::to_string(line_no) + ": ";
+  reason.append(what);
+  return malformed(std::move(reason));
+}
+
 std::string_view next_line(std::string_view& rest) {
   const std::size_t nl = rest.find('\n');
   const std::string_view line = rest.substr(0, nl);

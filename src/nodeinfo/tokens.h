@@ -7,7 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "nodeagent/error.h"
+
 namespace nodeagent::nodeinfo {
+
+// A parser's refusal (Errc::kMalformed); line_error() puts "line N: " before the reason.
+Error malformed(std::string reason);
+Error line_error(std::size_t line_no, std::string_view what);
 
 // Splits off the next line (without '\n'); the rest when there is no '\n'.
 std::string_view next_line(std::string_view& rest);

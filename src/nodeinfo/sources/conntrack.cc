@@ -14,12 +14,6 @@
 namespace nodeagent::nodeinfo {
 namespace {
 
-Error malformed(std::string reason) { return Error{Errc::kMalformed, std::move(reason)}; }
-
-Error line_error(std::size_t line_no, std::string_view what) {
-  return malformed("line " + std::to_string(line_no) + ": " + std::string(what));
-}
-
 Result<void> check_complete(std::string_view text) {
   if (text.empty()) return malformed("empty input");
   if (text.back() != '\n') return malformed("truncated input (no trailing newline)");

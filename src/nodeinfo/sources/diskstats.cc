@@ -18,10 +18,6 @@
 namespace nodeagent::nodeinfo {
 namespace {
 
-Error line_error(std::size_t line_no, const std::string& what) {
-  return Error{Errc::kMalformed, "line " + std::to_string(line_no) + ": " + what};
-}
-
 // Device names become label values and JSON strings: only the characters kernels use.
 bool valid_device_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxDiskNameLength) return false;

@@ -6,11 +6,7 @@
 #include "nodeinfo/tokens.h"
 
 namespace nodeagent::nodeinfo {
-namespace {
-
-Error malformed(std::string reason) { return Error{Errc::kMalformed, std::move(reason)}; }
-
-}  // namespace
+namespace {}  // namespace
 
 Result<FileNr> parse_file_nr(std::string_view text) {
   if (text.empty()) return malformed("empty input");

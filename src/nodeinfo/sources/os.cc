@@ -13,12 +13,6 @@
 namespace nodeagent::nodeinfo {
 namespace {
 
-Error bad(std::string what) { return Error{Errc::kMalformed, std::move(what)}; }
-
-Error line_error(std::size_t line_no, std::string_view what) {
-  return bad("line " + std::to_string(line_no) + ": " + std::string(what));
-}
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool is_key(std::string_view k) {
@@ -52,12 +46,12 @@ Result<std::string> parse_value(std::string_view v) {
   while (i < v.size() && !is_blank(v[i])) {
     if (v[i] == '\'') {
       const std::size_t end = v.find('\'', i + 1);
-      if (end == std::string_view::npos) return bad("unterminated single quote");
+      if (end == std::string_view::npos) return malformed("unterminated single quote");
       out.append(v.substr(i + 1, end - i - 1));
       i = end + 1;
     } else if (v[i] == '"') {
       i = take_double_quoted(v, i, out);
-      if (i == std::string_view::npos) return bad("unterminated double quote");
+      if (i == std::string_view::npos) return malformed("unterminated double quote");
     } else if (v[i] == '\\' && i + 1 < v.size()) {
       out.push_back(v[i + 1]);
       i += 2;
@@ -67,7 +61,8 @@ Result<std::string> parse_value(std::string_view v) {
   }
   std::string_view rest = v.substr(i);
   const std::string_view next = next_field(rest);
-  if (!next.empty() && next.front() != '#') return bad("text after the value: " + quoted(next));
+  if (!next.empty() && next.front() != '#')
+    return malformed("text after the value: " + quoted(next));
   return out;
 }
 
@@ -182,7 +177,7 @@ std::string_view OsRelease::get(std::string_view key) const {
 }
 
 Result<OsRelease> parse_os_release(std::string_view text) {
-  if (text.size() > kMaxOsReleaseSize) return bad("larger than 64 KiB");
+  if (text.size() > kMaxOsReleaseSize) return malformed("larger than 64 KiB");
   OsRelease out;
   std::size_t line_no = 0;
   while (!text.empty()) {

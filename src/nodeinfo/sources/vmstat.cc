@@ -11,12 +11,6 @@
 namespace nodeagent::nodeinfo {
 namespace {
 
-Error malformed(std::string reason) { return Error{Errc::kMalformed, std::move(reason)}; }
-
-Error line_error(std::size_t line_no, std::string_view what) {
-  return malformed("line " + std::to_string(line_no) + ": " + std::string(what));
-}
-
 // A name that can follow "node_vmstat_" in a metric name as the kernel spells it.
 bool plain_name(std::string_view name) {
   return !name.empty() && name.size() <= kMaxVmstatNameSize &&
