@@ -34,9 +34,8 @@ class Text {
   }
 
   std::string_view view() const noexcept { return view_; }
-  operator std::string_view() const noexcept {
-    return view_;
-  }  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  operator std::string_view() const noexcept { return view_; }
   bool empty() const noexcept { return view_.empty(); }
   std::size_t size() const noexcept { return view_.size(); }
 

@@ -193,9 +193,10 @@ class ConntrackSource final : public Source {
   }
 
   // Name and help per column, made once.
-  static std::array<std::pair<metrics::Text, metrics::Text>, kConntrackStatColumns.size()>
-  stat_names() {
-    std::array<std::pair<metrics::Text, metrics::Text>, kConntrackStatColumns.size()> out;
+  using StatNames =
+      std::array<std::pair<metrics::Text, metrics::Text>, kConntrackStatColumns.size()>;
+  static StatNames stat_names() {
+    StatNames out;
     for (std::size_t i = 0; i < out.size(); ++i) {
       const std::string column(kConntrackStatColumns[i]);
       out[i] = {"node_nf_conntrack_stat_" + column,

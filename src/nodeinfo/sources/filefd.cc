@@ -6,7 +6,6 @@
 #include "nodeinfo/tokens.h"
 
 namespace nodeagent::nodeinfo {
-namespace {}  // namespace
 
 Result<FileNr> parse_file_nr(std::string_view text) {
   if (text.empty()) return malformed("empty input");
