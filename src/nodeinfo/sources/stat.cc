@@ -60,8 +60,9 @@ class StatSource final : public Source {
     f.counter("node_forks_total", "Total number of forks.", s.forks);
     f.counter("node_intr_total", "Total number of interrupts serviced.", st.interrupts);
     if (!st.cpus.empty()) {
-      if (cpu_labels_.size() != st.cpus.size() * kCpuModesSorted.size() ||
-          labelled_cpus_ != cpu_indexes(st)) {
+      // Compared in place: a vector of indexes per sample would be an allocation per sample.
+      if (!std::equal(labelled_cpus_.begin(), labelled_cpus_.end(), st.cpus.begin(), st.cpus.end(),
+                      [](unsigned cpu, const PerCpuTimes& c) { return cpu == c.cpu; })) {
         build_labels(st);
       }
       auto& seconds = f.add("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.",

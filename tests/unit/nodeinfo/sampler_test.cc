@@ -272,6 +272,25 @@ TEST_F(SamplerDeltas, CpuHotUnplugChangesCountKeepsUtilisationSane) {
   EXPECT_DOUBLE_EQ((*s.cpu_utilisation)[idx(CpuMode::kIdle)], 0.85);
 }
 
+// The per-cpu label blocks are made once and follow the set of online cpus: with cpu0 gone and
+// cpu1 left, every series is cpu1's.
+TEST_F(SamplerDeltas, CpuLabelsFollowTheOnlineCpus) {
+  const std::string both = stat_text({1000, 0, 500, 8000, 100, 0, 50, 0, 0, 0}, 2);
+  write_stat(both);
+  sampler_->sample();
+  std::string only_cpu1 = both;
+  const std::size_t cpu0 = only_cpu1.find("\ncpu0 ") + 1;
+  only_cpu1.erase(cpu0, only_cpu1.find('\n', cpu0) + 1 - cpu0);
+  write_stat(only_cpu1);
+  const Snapshot s = sampler_->sample();
+  const metrics::Family* seconds = s.families.find("node_cpu_seconds_total");
+  ASSERT_NE(seconds, nullptr);
+  ASSERT_EQ(seconds->series.size(), 8u);  // one cpu, 8 modes
+  for (const metrics::Series& series : seconds->series) {
+    EXPECT_EQ(series.labels.view().rfind("cpu=\"1\",", 0), 0u) << series.labels;
+  }
+}
+
 TEST_F(SamplerDeltas, NoElapsedTimeMeansNoUtilisation) {
   write_stat(stat_text({1000, 0, 500, 8000, 100, 0, 50, 0, 0, 0}, 2));
   sampler_->sample();
