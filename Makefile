@@ -23,14 +23,18 @@ build: setup
 run: build
 	build/bin/node-agent --listen-address $(LISTEN)
 
-# Everything CI runs, cheapest first. Each suite is its own target so it can be run alone.
+# Everything CI runs, cheapest first. Each suite is its own target so it can be run alone; the
+# summary at the end says how long each step took (the builds included).
+TEST_STEPS = build format-check test-unit test-integration test-deploy test-e2e test-faults \
+             test-fuzz test-asan test-tsan
 test:
-	scripts/setup.sh test
-	$(MAKE) build
-	$(MAKE) format-check test-unit test-integration test-deploy
-	$(MAKE) test-e2e test-faults test-fuzz
-	$(MAKE) test-asan test-tsan
-	@echo "make test: all suites passed"
+	@begin=$$SECONDS; summary=""; \
+	start=$$SECONDS; scripts/setup.sh test || exit 1; summary+=" setup $$((SECONDS - start))s"; \
+	for step in $(TEST_STEPS); do \
+	  start=$$SECONDS; $(MAKE) --no-print-directory $$step || exit 1; \
+	  summary+=" $$step $$((SECONDS - start))s"; \
+	done; \
+	echo "make test: all suites passed in $$((SECONDS - begin)) s:$$summary"
 
 # The quick loop while developing: release unit + integration tests.
 check: build test-unit test-integration
