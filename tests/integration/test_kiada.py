@@ -666,7 +666,8 @@ def test_a_huge_agent_line_is_refused_and_concurrent_views_stay_small(start, fak
         assert len(body) < 8192
     with open(f"/proc/{kiada.proc.pid}/status") as f:
         peak_kib = int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M).group(1))
-    assert peak_kib < 64 * 1024, f"Kiada's peak RSS {peak_kib} KiB"
+    # ASan's redzones and quarantine add tens of MiB (78 MiB peak at -O0); the blow-up was 898.
+    assert peak_kib < 64 * 1024 * (2 if SLOW > 1 else 1), f"Kiada's peak RSS {peak_kib} KiB"
 
 
 def test_control_characters_from_the_agent_never_reach_the_text_page(start, fake_agent):
