@@ -6,7 +6,7 @@
 #   scripts/setup.sh bench   build + the benchmark's peers (make bench)
 set -euo pipefail
 
-build=(build-essential cmake make g++ clang clang-format libclang-rt-14-dev pkg-config
+build=(build-essential cmake make ccache g++ clang clang-format libclang-rt-14-dev pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libcli11-dev libfmt-dev
   libcap-ng-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev)
 test=(python3 python3-pytest python3-jsonschema python3-yaml curl prometheus chromium nftables
